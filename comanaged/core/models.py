@@ -1,0 +1,81 @@
+"""Base models and the append-only audit log."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class TimeStampedModel(models.Model):
+    """Every domain row knows when it was created and last changed."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised by any attempt to change or delete an audit entry through the ORM."""
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("audit entries cannot be updated")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AuditLogIsAppendOnly("audit entries cannot be deleted")
+
+    def for_client(self, client_id: int) -> AuditEntryQuerySet:
+        return self.filter(client_id=client_id)
+
+
+class AuditEntry(models.Model):
+    """One human or configuration write: who, when, what, before → after.
+
+    Append-only: there is no update or delete path in the code, and database triggers
+    (PostgreSQL and SQLite, see migration 0002) refuse UPDATE and DELETE outright.
+    Telemetry is history, not audit, and never lands here.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # No database constraint and DO_NOTHING: the log must outlive (and never rewrite for)
+    # the user; actor_label keeps who it was at the time.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=254)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=100, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=255, blank=True)
+    client_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("audit entries cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("audit entries cannot be deleted")

@@ -1,0 +1,36 @@
+"""Reads of the tenancy app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from comanaged.tenancy.calendar import BusinessCalendar, week_from_rows
+from comanaged.tenancy.choices import UserLevel
+from comanaged.tenancy.models import Absence, BusinessHours, Client, Closure, Person
+
+
+def client_calendar(client: Client) -> BusinessCalendar:
+    """The client's business calendar: weekly hours, time zone, holidays and closures."""
+    rows = BusinessHours.objects.filter(client=client).values_list("weekday", "opens", "closes")
+    return BusinessCalendar(
+        time_zone=client.time_zone,
+        week=week_from_rows(rows),
+        holiday_country=client.holiday_country,
+        holiday_subdivision=client.holiday_subdivision,
+        closures=frozenset(Closure.objects.filter(client=client).values_list("date", flat=True)),
+    )
+
+
+def active_poc_ids(client: Client | int) -> frozenset[int]:
+    return frozenset(
+        Person.objects.filter(client=client, level=UserLevel.POC, is_active=True).values_list("pk", flat=True)
+    )
+
+
+def poc_absences_around(client: Client | int, at: dt.datetime) -> list[Absence]:
+    return list(Absence.objects.filter(client=client, starts_at__lte=at, ends_at__gt=at))
+
+
+def visible_clients(user: Any) -> Any:
+    return Client.objects.for_user(user)

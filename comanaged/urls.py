@@ -1,0 +1,15 @@
+"""URL routes. The console, portal and API arrive with the next issue; the admin serves staff."""
+
+from django.contrib import admin
+from django.urls import path
+
+from comanaged.core.views import health
+
+admin.site.site_header = "comanaged — provider administration"
+admin.site.site_title = "comanaged"
+admin.site.index_title = "Provider administration"
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("admin/", admin.site.urls),
+]
