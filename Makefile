@@ -18,7 +18,7 @@ lint:
 	.venv/bin/ruff format --check .
 
 types:
-	.venv/bin/mypy comanaged
+	COMANAGED_MODE=test .venv/bin/mypy comanaged
 
 migrations-check:
 	COMANAGED_MODE=test .venv/bin/comanaged makemigrations --check --dry-run

@@ -117,7 +117,8 @@ TEMPLATES = [
 DEFAULT_SQLITE = VAR_DIR / "comanaged.sqlite3"
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{DEFAULT_SQLITE}", conn_max_age=0 if MODE == "test" else 60,
+        default=f"sqlite:///{DEFAULT_SQLITE}",
+        conn_max_age=0 if MODE == "test" else 60,
         conn_health_checks=True,
     )
 }
@@ -127,8 +128,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at
         # BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.
         "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
-            "PRAGMA busy_timeout=10000"
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;PRAGMA busy_timeout=10000"
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 10,
@@ -178,6 +178,8 @@ USE_TZ = True
 # --- Static files
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from finders, but wants the folder
 WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

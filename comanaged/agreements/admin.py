@@ -40,7 +40,9 @@ class ListedApplicationInline(ScopedTabularInline):
 
 class AgreementForm(DomainProblemsForm):
     covered_device_classes = forms.MultipleChoiceField(
-        choices=DeviceClass.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=DeviceClass.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="Device classes the agreement covers (R22).",
     )
 
@@ -60,20 +62,56 @@ class AgreementAdmin(ScopedAdmin):
     filter_horizontal = ("supported_offices",)
     inlines = (ListedApplicationInline,)
     readonly_fields = (
-        "reference", "status", "activation_check", "activated_at", "terminated_at", "termination_reason",
+        "reference",
+        "status",
+        "activation_check",
+        "activated_at",
+        "terminated_at",
+        "termination_reason",
     )
     fieldsets = (
-        (None, {"fields": ("reference", "client", "status", "activation_check", "plan", "vertical",
-                           "starts_on", "ends_on")}),
-        ("Seats and monthly fees (R2, R6)", {"fields": (
-            "included_pocs", "extra_poc_monthly_fee", "end_user_monthly_fee", "vip_monthly_fee",
-            "partial_monthly_fee", "email_only_monthly_fee")}),
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "client",
+                    "status",
+                    "activation_check",
+                    "plan",
+                    "vertical",
+                    "starts_on",
+                    "ends_on",
+                )
+            },
+        ),
+        (
+            "Seats and monthly fees (R2, R6)",
+            {
+                "fields": (
+                    "included_pocs",
+                    "extra_poc_monthly_fee",
+                    "end_user_monthly_fee",
+                    "vip_monthly_fee",
+                    "partial_monthly_fee",
+                    "email_only_monthly_fee",
+                )
+            },
+        ),
         ("Required backup (R3)", {"fields": ("backup_service", "backup_monthly_price")}),
         ("Designated advisors (R5)", {"fields": ("strategic_advisor", "technology_alignment_engineer")}),
         ("Scope (R22, R26)", {"fields": ("covered_device_classes", "supported_offices")}),
-        ("Provisioning rate card (R23)", {"fields": (
-            "provisioning_standard_remote", "provisioning_standard_on_site",
-            "provisioning_non_standard_remote", "provisioning_non_standard_on_site")}),
+        (
+            "Provisioning rate card (R23)",
+            {
+                "fields": (
+                    "provisioning_standard_remote",
+                    "provisioning_standard_on_site",
+                    "provisioning_non_standard_remote",
+                    "provisioning_non_standard_on_site",
+                )
+            },
+        ),
         ("Co-managed+ coverage (R11)", {"fields": ("one_absent_poc_opens_coverage",)}),
         ("Life cycle", {"fields": ("activated_at", "terminated_at", "termination_reason", "notes")}),
     )
@@ -97,7 +135,7 @@ class AgreementAdmin(ScopedAdmin):
             return f"{obj.get_status_display()}."
         problems = activation_problems(activation_facts(obj))
         if not problems:
-            return format_html('<strong style="color:#1a7f37">Ready to activate.</strong>')
+            return format_html('<strong style="color:#1a7f37">{}</strong>', "Ready to activate.")
         items = format_html_join("", "<li>{}</li>", ((p.message,) for p in problems))
         return format_html('<strong style="color:#b42318">Cannot be activated yet:</strong><ul>{}</ul>', items)
 
@@ -121,10 +159,16 @@ class AgreementAdmin(ScopedAdmin):
 
     def get_urls(self) -> list[Any]:
         own = [
-            path("<int:object_id>/activate/", self.admin_site.admin_view(self.activate_view),
-                 name="agreements_agreement_activate"),
-            path("<int:object_id>/terminate/", self.admin_site.admin_view(self.terminate_view),
-                 name="agreements_agreement_terminate"),
+            path(
+                "<int:object_id>/activate/",
+                self.admin_site.admin_view(self.activate_view),
+                name="agreements_agreement_activate",
+            ),
+            path(
+                "<int:object_id>/terminate/",
+                self.admin_site.admin_view(self.terminate_view),
+                name="agreements_agreement_terminate",
+            ),
         ]
         return own + super().get_urls()
 
@@ -132,7 +176,7 @@ class AgreementAdmin(ScopedAdmin):
         agreement = self.get_object(request, str(object_id))
         if not can_edit(request.user, Area.AGREEMENT_LIFECYCLE):
             raise PermissionDenied
-        return agreement  # type: ignore[no-any-return]
+        return agreement
 
     def _change_url(self, agreement: Agreement) -> str:
         return reverse("admin:agreements_agreement_change", args=[agreement.pk])
@@ -156,7 +200,9 @@ class AgreementAdmin(ScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.agreement_terminate(
-                    agreement=agreement, actor=request.user, reason=form.cleaned_data["reason"],
+                    agreement=agreement,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
                     ends_on=form.cleaned_data["ends_on"],
                 )
             except ApplicationError as error:
@@ -166,8 +212,11 @@ class AgreementAdmin(ScopedAdmin):
                 self.message_user(request, f"{agreement.reference} is terminated.", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(agreement))
         context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "original": agreement,
-            "form": form, "title": f"Terminate {agreement.reference}",
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": agreement,
+            "form": form,
+            "title": f"Terminate {agreement.reference}",
         }
         return render(request, "admin/agreements/agreement/terminate.html", context)
 
@@ -178,8 +227,9 @@ class AgreementAdmin(ScopedAdmin):
 
 class TerminateForm(forms.Form):
     reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
-    ends_on = forms.DateField(required=False, help_text="Last day of service; today if empty.",
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        required=False, help_text="Last day of service; today if empty.", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 @admin.register(VendorCoverage)

@@ -38,9 +38,7 @@ class DeviceClass(models.TextChoices):
     OTHER = "other", "Other"
 
 
-DEFAULT_COVERED_DEVICE_CLASSES = [
-    c.value for c in DeviceClass if c is not DeviceClass.OTHER
-]
+DEFAULT_COVERED_DEVICE_CLASSES = [c.value for c in DeviceClass if c is not DeviceClass.OTHER]
 
 
 class Ownership(models.TextChoices):

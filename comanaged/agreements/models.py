@@ -19,15 +19,19 @@ from comanaged.agreements.choices import (
     Plan,
 )
 from comanaged.core.crypto import EncryptedTextField
+from comanaged.core.models import HttpsURLField
 from comanaged.tenancy.models import Client, ClientOwnedModel, Site, StaffProfile, Vertical
 
 ZERO = Decimal("0")
 
 
-def money(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+def money(**kwargs: object) -> models.DecimalField:
     """A money column: Decimal with cents, never negative."""
     return models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)], **kwargs  # type: ignore[arg-type]
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(ZERO)],
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -48,7 +52,11 @@ class Agreement(ClientOwnedModel):
     reference = models.CharField(max_length=32, unique=True, editable=False)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.CO_MANAGED)
     vertical = models.ForeignKey(
-        Vertical, null=True, blank=True, on_delete=models.PROTECT, related_name="agreements",
+        Vertical,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agreements",
         help_text="Set for a vertical offer (R1): adds a vertical SA and a vertical desk (R12).",
     )
     status = models.CharField(
@@ -83,7 +91,9 @@ class Agreement(ClientOwnedModel):
     # Scope (R22, R26).
     covered_device_classes = models.JSONField(default=default_covered_device_classes, blank=True)
     supported_offices = models.ManyToManyField(
-        Site, blank=True, related_name="supporting_agreements",
+        Site,
+        blank=True,
+        related_name="supporting_agreements",
         help_text="Offices where on-site support is given (R26).",
     )
 
@@ -132,9 +142,13 @@ class Agreement(ClientOwnedModel):
             errors["ends_on"] = "The agreement cannot end before it starts."
         if self.strategic_advisor_id and not self.strategic_advisor.has_role("strategic_advisor"):  # type: ignore[union-attr]
             errors["strategic_advisor"] = f"{self.strategic_advisor} is not a Strategic Advisor."
-        elif self.strategic_advisor_id and self.vertical_id and not self.strategic_advisor.verticals.filter(  # type: ignore[union-attr]
-            pk=self.vertical_id
-        ).exists():
+        elif (
+            self.strategic_advisor_id
+            and self.vertical_id
+            and not self.strategic_advisor.verticals.filter(  # type: ignore[union-attr]
+                pk=self.vertical_id
+            ).exists()
+        ):
             errors["strategic_advisor"] = (
                 f"A {self.vertical} agreement needs a {self.vertical}-experienced Strategic Advisor (R5); "
                 f"{self.strategic_advisor} is not."
@@ -184,7 +198,7 @@ class VendorCoverage(ClientOwnedModel):
     kind = models.CharField(max_length=20, choices=CoverageKind.choices, default=CoverageKind.HARDWARE)
     contract_number = models.CharField(max_length=80, blank=True)
     support_phone = models.CharField(max_length=40, blank=True)
-    support_url = models.URLField(blank=True)
+    support_url = HttpsURLField(blank=True)
     starts_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True, help_text="Empty when it does not expire.")
     provider_is_authorized_user = models.BooleanField(

@@ -144,27 +144,34 @@ def may_escalate(facts: EscalationFacts) -> EscalationDecision:
 
     if facts.agreement_status != AgreementStatus.ACTIVE:
         return EscalationDecision(
-            False, EscalationCode.NO_ACTIVE_AGREEMENT,
+            False,
+            EscalationCode.NO_ACTIVE_AGREEMENT,
             "The client has no active agreement, so the provider's desk cannot take escalations.",
             ("R1",),
         )
     if not facts.requester_is_active or not facts.requester_is_human:
         return EscalationDecision(
-            False, EscalationCode.NOT_A_PERSON,
+            False,
+            EscalationCode.NOT_A_PERSON,
             "Only an active person of the client can ask for support (not a service account or mailbox).",
             ("R7",),
         )
     if facts.requester_level == UserLevel.POC:
         return EscalationDecision(
-            True, EscalationCode.POC_ESCALATION,
+            True,
+            EscalationCode.POC_ESCALATION,
             "POC escalation is accepted at any hour, every day.",
-            ("R10", "R13", *desk_rules), window=Window.POC, desk=desk,
+            ("R10", "R13", *desk_rules),
+            window=Window.POC,
+            desk=desk,
         )
     if facts.plan != Plan.CO_MANAGED_PLUS:
         return EscalationDecision(
-            False, EscalationCode.END_USER_NOT_SUPPORTED,
+            False,
+            EscalationCode.END_USER_NOT_SUPPORTED,
             "Co-managed support goes through the POC only: ask your POC to escalate.",
-            ("R10",), route_to_poc=True,
+            ("R10",),
+            route_to_poc=True,
         )
 
     absence_window = poc_coverage_open(
@@ -189,26 +196,37 @@ def may_escalate(facts: EscalationFacts) -> EscalationDecision:
         rules = ("R11",) if high_priority else ("R11", "R9")
     elif after_hours:
         return EscalationDecision(
-            False, EscalationCode.ROUTE_TO_POC_PRIORITY,
+            False,
+            EscalationCode.ROUTE_TO_POC_PRIORITY,
             "After hours the provider takes only P1/P2 end-user issues directly; this goes to the POC.",
-            ("R11",), route_to_poc=True,
+            ("R11",),
+            route_to_poc=True,
         )
     else:
         return EscalationDecision(
-            False, EscalationCode.ROUTE_TO_POC_BUSINESS_HOURS,
+            False,
+            EscalationCode.ROUTE_TO_POC_BUSINESS_HOURS,
             "During business hours end-user requests go to the POC.",
-            ("R11",), route_to_poc=True,
+            ("R11",),
+            route_to_poc=True,
         )
 
     if not facts.runbooks_complete:
         return EscalationDecision(
-            False, EscalationCode.RUNBOOKS_INCOMPLETE,
+            False,
+            EscalationCode.RUNBOOKS_INCOMPLETE,
             "End-user coverage opens once the POC has documented the internal processes "
             "in the knowledge base; this goes to the POC.",
-            ("R11", "R27"), route_to_poc=True,
+            ("R11", "R27"),
+            route_to_poc=True,
         )
     return EscalationDecision(
-        True, code, message, (*rules, *desk_rules), window=window, desk=desk,
+        True,
+        code,
+        message,
+        (*rules, *desk_rules),
+        window=window,
+        desk=desk,
         remote_only=window == Window.POC_ABSENCE,
     )
 
@@ -229,7 +247,8 @@ def application_listed(name: str, listed_names: Iterable[str]) -> Decision:
     if wanted and wanted in {normalize_application_name(n) for n in listed_names}:
         return Decision(True, "application_listed", f"{name} is listed in the agreement.", ("R19",))
     return Decision(
-        False, "application_not_listed",
+        False,
+        "application_not_listed",
         f"{name or 'This application'} is not listed in the agreement: out of scope and excluded "
         "from response targets unless the provider agrees to take it on as billable work.",
         ("R19", "R22"),
@@ -264,28 +283,36 @@ def device_coverage(facts: DeviceFacts) -> CoverageDecision:
     """R22: is this device covered, and within which limits?"""
     label = DeviceClass(facts.device_class).label if facts.device_class in DeviceClass.values else facts.device_class
     if facts.device_class not in facts.covered_classes:
-        return CoverageDecision(False, "device_class_not_covered", f"{label}s are not covered by the agreement.", ("R22",))
+        return CoverageDecision(
+            False, "device_class_not_covered", f"{label}s are not covered by the agreement.", ("R22",)
+        )
     if facts.ownership == Ownership.USER_OTHER:
         return CoverageDecision(
-            False, "user_owned_device",
+            False,
+            "user_owned_device",
             "User-owned equipment is not covered, except BYOD workstations and tablets used for business.",
             ("R22",),
         )
     if facts.ownership == Ownership.USER_BYOD and facts.device_class not in BYOD_CLASSES:
         return CoverageDecision(
-            False, "byod_class_not_covered",
+            False,
+            "byod_class_not_covered",
             f"Only BYOD workstations and tablets are covered, not a user-owned {label.lower()}.",
             ("R22",),
         )
     if facts.beyond_vendor_support:
         return CoverageDecision(
-            False, "beyond_vendor_support",
-            "The device is beyond vendor support (or too old) and is excluded.", ("R22",),
+            False,
+            "beyond_vendor_support",
+            "The device is beyond vendor support (or too old) and is excluded.",
+            ("R22",),
         )
     if facts.device_class == DeviceClass.MOBILE and not facts.mobile_platform_vendor_supported:
         return CoverageDecision(
-            False, "mobile_platform_unsupported",
-            "Phones are covered only on vendor-supported Android and Apple versions.", ("R22",),
+            False,
+            "mobile_platform_unsupported",
+            "Phones are covered only on vendor-supported Android and Apple versions.",
+            ("R22",),
         )
     limit = SCOPE_LIMITS.get(DeviceClass(facts.device_class)) if facts.device_class in DeviceClass.values else None
     if limit:
@@ -301,7 +328,8 @@ def on_site_support(site_id: int | None, supported_site_ids: Iterable[int]) -> D
     if site_id is not None and site_id in set(supported_site_ids):
         return Decision(True, "supported_office", "On-site support is given at this office.", ("R26",))
     return Decision(
-        False, "site_not_supported",
+        False,
+        "site_not_supported",
         "On-site support is given only at the agreement's supported offices; remote support still applies.",
         ("R26", "R22"),
     )
@@ -350,9 +378,7 @@ class CoverageFact:
     expires_on: dt.date | None = None
 
     def current_on(self, day: dt.date) -> bool:
-        return (self.starts_on is None or self.starts_on <= day) and (
-            self.expires_on is None or day <= self.expires_on
-        )
+        return (self.starts_on is None or self.starts_on <= day) and (self.expires_on is None or day <= self.expires_on)
 
 
 @dataclass(frozen=True)
@@ -365,29 +391,34 @@ def vendor_escalation(coverages: Sequence[CoverageFact], on: dt.date) -> VendorE
     vendor/OEM support with the provider listed as an authorized user."""
     if not coverages:
         return VendorEscalationDecision(
-            False, "no_vendor_coverage",
+            False,
+            "no_vendor_coverage",
             "The client has no vendor/OEM support recorded for this; the provider cannot escalate to the vendor.",
             ("R28", "R20"),
         )
     current = [c for c in coverages if c.current_on(on)]
     if not current:
         return VendorEscalationDecision(
-            False, "vendor_coverage_expired",
+            False,
+            "vendor_coverage_expired",
             "The client's vendor/OEM support has expired (or not started); ask the POC to renew it.",
             ("R28", "R20"),
         )
     authorized = [c for c in current if c.provider_is_authorized_user]
     if not authorized:
         return VendorEscalationDecision(
-            False, "provider_not_authorized",
+            False,
+            "provider_not_authorized",
             "The provider is not an authorized user of the client's vendor support; ask the POC to add it.",
             ("R28", "R20"),
         )
     chosen = max(authorized, key=lambda c: c.expires_on or dt.date.max)
     return VendorEscalationDecision(
-        True, "vendor_escalation_possible",
+        True,
+        "vendor_escalation_possible",
         f"Escalate to {chosen.vendor} under the client's support ({chosen.covers}).",
-        ("R28", "R20"), coverage=chosen,
+        ("R28", "R20"),
+        coverage=chosen,
     )
 
 
@@ -440,34 +471,53 @@ def activation_problems(facts: ActivationFacts) -> list[Problem]:
         return [Problem(Code.NOT_DRAFT, "Only a draft agreement can be activated.", "status")]
     problems: list[Problem] = []
     if facts.client_has_other_active:
-        problems.append(Problem(
-            Code.ALREADY_ACTIVE, "The client already has an active agreement; terminate it first.", "client",
-        ))
+        problems.append(
+            Problem(
+                Code.ALREADY_ACTIVE,
+                "The client already has an active agreement; terminate it first.",
+                "client",
+            )
+        )
     if not facts.backup_service:
-        problems.append(Problem(
-            Code.BACKUP_REQUIRED,
-            "Server Backup or Server Backup with DR is required on every agreement (R3).",
-            "backup_service",
-        ))
+        problems.append(
+            Problem(
+                Code.BACKUP_REQUIRED,
+                "Server Backup or Server Backup with DR is required on every agreement (R3).",
+                "backup_service",
+            )
+        )
     if facts.backup_monthly_price is None:
-        problems.append(Problem(
-            Code.BACKUP_PRICE_REQUIRED, "Set the client's monthly price for the backup service (R3).",
-            "backup_monthly_price",
-        ))
+        problems.append(
+            Problem(
+                Code.BACKUP_PRICE_REQUIRED,
+                "Set the client's monthly price for the backup service (R3).",
+                "backup_monthly_price",
+            )
+        )
     if not facts.has_strategic_advisor:
-        problems.append(Problem(
-            Code.STRATEGIC_ADVISOR_REQUIRED, "Designate the Strategic Advisor (R5).", "strategic_advisor",
-        ))
+        problems.append(
+            Problem(
+                Code.STRATEGIC_ADVISOR_REQUIRED,
+                "Designate the Strategic Advisor (R5).",
+                "strategic_advisor",
+            )
+        )
     elif facts.is_vertical and not facts.strategic_advisor_has_vertical:
-        problems.append(Problem(
-            Code.STRATEGIC_ADVISOR_NOT_VERTICAL,
-            "A vertical agreement needs a vertical-experienced Strategic Advisor (R5).", "strategic_advisor",
-        ))
+        problems.append(
+            Problem(
+                Code.STRATEGIC_ADVISOR_NOT_VERTICAL,
+                "A vertical agreement needs a vertical-experienced Strategic Advisor (R5).",
+                "strategic_advisor",
+            )
+        )
     if not facts.has_technology_alignment_engineer:
-        problems.append(Problem(
-            Code.TAE_REQUIRED, "Designate the Technology Alignment Engineer (R5).",
-            "technology_alignment_engineer",
-        ))
+        problems.append(
+            Problem(
+                Code.TAE_REQUIRED,
+                "Designate the Technology Alignment Engineer (R5).",
+                "technology_alignment_engineer",
+            )
+        )
     seat_problem = poc_seat_problem(
         poc_count=facts.poc_count, included_pocs=facts.included_pocs, extra_poc_fee=facts.extra_poc_fee
     )
@@ -475,10 +525,13 @@ def activation_problems(facts: ActivationFacts) -> list[Problem]:
         problems.append(Problem(Code.EXTRA_POC_FEE_REQUIRED, seat_problem, "extra_poc_monthly_fee"))
     for level, field_name in LEVEL_FEE_FIELDS.items():
         if facts.level_fees.get(level) is None:
-            problems.append(Problem(
-                Code.LEVEL_FEE_REQUIRED,
-                f"Set the monthly fee for {UserLevel(level).label} (R6).", field_name,
-            ))
+            problems.append(
+                Problem(
+                    Code.LEVEL_FEE_REQUIRED,
+                    f"Set the monthly fee for {UserLevel(level).label} (R6).",
+                    field_name,
+                )
+            )
     if facts.starts_on is None:
         problems.append(Problem(Code.START_DATE_REQUIRED, "Set the date the agreement starts.", "starts_on"))
     return problems

@@ -113,10 +113,12 @@ def provisioning_rates(agreement: Agreement) -> ProvisioningRates:
 def coverage_facts(coverages: Iterable[VendorCoverage]) -> list[CoverageFact]:
     return [
         CoverageFact(
-            coverage_id=c.pk, vendor=c.vendor, covers=c.covers,
+            coverage_id=c.pk,
+            vendor=c.vendor,
+            covers=c.covers,
             provider_is_authorized_user=c.provider_is_authorized_user,
-            starts_on=c.starts_on, expires_on=c.expires_on,
+            starts_on=c.starts_on,
+            expires_on=c.expires_on,
         )
         for c in coverages
     ]
-

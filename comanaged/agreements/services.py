@@ -30,9 +30,13 @@ def agreement_problems(agreement: Agreement, supported_offices: Iterable[Site] |
         foreign = [site for site in supported_offices if site.client_id != agreement.client_id]
         if foreign:
             names = ", ".join(str(site) for site in foreign)
-            problems.append(Problem(
-                Code.WRONG_CLIENT, f"These sites belong to another client: {names}.", "supported_offices",
-            ))
+            problems.append(
+                Problem(
+                    Code.WRONG_CLIENT,
+                    f"These sites belong to another client: {names}.",
+                    "supported_offices",
+                )
+            )
     if agreement.status == AgreementStatus.TERMINATED and not agreement._state.adding:
         problems.append(Problem(Code.NOT_DRAFT, "A terminated agreement can no longer be changed.", None))
     elif agreement.status == AgreementStatus.ACTIVE:
@@ -56,9 +60,7 @@ def _next_reference() -> str:
     return f"{prefix}{number:04d}"
 
 
-def agreement_save(
-    *, agreement: Agreement, actor: Any, supported_offices: Iterable[Site] | None = None
-) -> Agreement:
+def agreement_save(*, agreement: Agreement, actor: Any, supported_offices: Iterable[Site] | None = None) -> Agreement:
     """Create or update an agreement. The designated advisors join the client's team (so they
     see the client); an active agreement cannot lose what activation required."""
     offices = list(supported_offices) if supported_offices is not None else None
@@ -129,7 +131,9 @@ def listed_application_problems(application: ListedApplication) -> list[Problem]
     if application.agreement_id and application.client_id != application.agreement.client_id:
         problems.append(Problem(Code.WRONG_CLIENT, "The agreement belongs to another client.", "agreement"))
     if application.vendor_coverage_id and application.vendor_coverage.client_id != application.client_id:  # type: ignore[union-attr]
-        problems.append(Problem(Code.WRONG_CLIENT, "That vendor coverage belongs to another client.", "vendor_coverage"))
+        problems.append(
+            Problem(Code.WRONG_CLIENT, "That vendor coverage belongs to another client.", "vendor_coverage")
+        )
     return problems
 
 

@@ -20,15 +20,15 @@ ProblemsFor = Callable[[Any, dict[str, Any]], list[Problem]]
 SaveWith = Callable[[Any, Any, dict[str, Any]], Any]
 
 
-class DomainProblemsForm(forms.ModelForm):  # type: ignore[type-arg]
+class DomainProblemsForm(forms.ModelForm):
     """Runs the domain checks after model validation, so errors show beside their fields."""
 
     problems_for: ProblemsFor | None = None
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
         check = type(self).problems_for
-        if check is None or self._errors:
+        if check is None or self.errors:
             return
         for problem in check(self.instance, self.cleaned_data):
             field = problem.field if problem.field in self.fields else None
@@ -36,14 +36,14 @@ class DomainProblemsForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error(field, ValidationError(message, code=problem.code))
 
 
-def _bind(form_class: type[forms.ModelForm], problems: ProblemsFor | None) -> type[forms.ModelForm]:  # type: ignore[type-arg]
+def _bind(form_class: type[forms.ModelForm], problems: ProblemsFor | None) -> type[forms.ModelForm]:
     return type(form_class.__name__, (form_class,), {"problems_for": staticmethod(problems) if problems else None})
 
 
 class AuditedSaves:
     """Mixin for ModelAdmin and inlines: validate with ``problems``, save with ``save_with``."""
 
-    form = DomainProblemsForm
+    form: Any = DomainProblemsForm
 
     def problems(self, instance: Any, cleaned_data: dict[str, Any]) -> list[Problem]:
         return []
@@ -57,7 +57,7 @@ def m2m_from(instance: Any, cleaned_data: dict[str, Any]) -> dict[str, Any]:
     return {f.name: cleaned_data[f.name] for f in instance._meta.many_to_many if f.name in cleaned_data}
 
 
-class AuditedModelAdmin(AuditedSaves, admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditedModelAdmin(AuditedSaves, admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         return _bind(super().get_form(request, obj, change, **kwargs), self.problems)
 
@@ -70,9 +70,7 @@ class AuditedModelAdmin(AuditedSaves, admin.ModelAdmin):  # type: ignore[type-ar
             self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        inline = next(
-            (i for i in self.get_inline_instances(request, form.instance) if i.model is formset.model), None
-        )
+        inline = next((i for i in self.get_inline_instances(request, form.instance) if i.model is formset.model), None)
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             delete_audited(obj, actor=request.user)
@@ -100,7 +98,7 @@ class AuditedInline(AuditedSaves):
         return formset
 
 
-class AuditEntryAdminBase(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEntryAdminBase(admin.ModelAdmin):
     """Read-only view of the audit log (there is no way to change it)."""
 
     list_display = ("at", "actor_label", "action", "object_type", "object_label")

@@ -42,9 +42,7 @@ def snapshot(instance: models.Model) -> Snapshot:
             token = field.value_from_object(instance)
             data[field.name] = REDACTED if token else None
             continue
-        data[field.attname if field.is_relation else field.name] = _plain(
-            field.value_from_object(instance)
-        )
+        data[field.attname if field.is_relation else field.name] = _plain(field.value_from_object(instance))
     if instance.pk is not None:
         for m2m in instance._meta.many_to_many:
             related = getattr(instance, m2m.name).all()

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
-TOKEN_PREFIX = "env1"
+TOKEN_PREFIX = "env1"  # noqa: S105 - a format tag, not a password
 MASK = "••••••••"
 
 
@@ -137,8 +137,7 @@ def keyring() -> Keyring:
     if not path.exists():
         if getattr(settings, "PRODUCTION", False):
             raise ImproperlyConfigured(
-                "No secrets keys: set COMANAGED_SECRETS_KEYS or run `comanaged secret-keys init` "
-                f"to create {path}"
+                f"No secrets keys: set COMANAGED_SECRETS_KEYS or run `comanaged secret-keys init` to create {path}"
             )
         write_key_file([new_key()])
     return _parse_keys(path.read_text().splitlines())
@@ -194,7 +193,7 @@ class Secret:
         return hash(self._token)
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text column holding an envelope-encrypted token; Python sees a :class:`Secret`.
 
     Assign a ``str`` to set a new value. Saving a row without touching the field keeps the
@@ -237,7 +236,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     def formfield(self, **kwargs: Any) -> Any:
         from django import forms
 
-        defaults = {
+        defaults: dict[str, Any] = {
             "form_class": forms.CharField,
             "required": False,
             "widget": forms.PasswordInput(render_value=False),

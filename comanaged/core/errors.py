@@ -84,7 +84,7 @@ class ApplicationError(Exception):
         for problem in self.problems:
             key = problem.field or NON_FIELD_ERRORS
             by_field.setdefault(key, []).append(ValidationError(problem.message, code=problem.code))
-        return ValidationError(by_field)  # type: ignore[arg-type]
+        return ValidationError(by_field)
 
 
 def _message(error: ValidationError) -> str:

@@ -19,6 +19,14 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class HttpsURLField(models.URLField):
+    """A URL column whose form reads a bare host as https:// (Django 6's default, today)."""
+
+    def formfield(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)
+
+
 class AuditLogIsAppendOnly(Exception):
     """Raised by any attempt to change or delete an audit entry through the ORM."""
 
@@ -27,7 +35,7 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AuditLogIsAppendOnly("audit entries cannot be updated")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AuditLogIsAppendOnly("audit entries cannot be deleted")
 
     def for_client(self, client_id: int) -> AuditEntryQuerySet:

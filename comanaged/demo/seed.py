@@ -70,23 +70,57 @@ class StaffSeed:
 STAFF = [
     StaffSeed("admin", "Avery Morgan", "Service delivery director", ("admin",)),
     StaffSeed("dispatch", "Dana Whitfield", "Service desk dispatcher", ("dispatcher",)),
-    StaffSeed("liam.l1", "Liam O'Connor", "Service desk technician", ("technician",), Tier.L1,
-              ("Microsoft 365",)),
-    StaffSeed("priya.l2", "Priya Patel", "Systems engineer", ("technician",), Tier.L2,
-              ("Microsoft 365", "Windows Server", "Networking")),
-    StaffSeed("marcus.l3", "Marcus Chen", "Senior network engineer", ("technician",), Tier.L3,
-              ("Networking", "Firewalls", "Backup and DR")),
-    StaffSeed("hannah.hc", "Hannah Brooks", "Healthcare desk technician", ("technician",), Tier.L2,
-              ("Microsoft 365", "EHR systems"), ("healthcare",)),
-    StaffSeed("omar.hc", "Omar Haddad", "Healthcare systems engineer", ("technician",), Tier.L3,
-              ("EHR systems", "Windows Server"), ("healthcare",)),
-    StaffSeed("ruth.acct", "Ruth Lindqvist", "Accounting desk technician", ("technician",), Tier.L2,
-              ("Tax and accounting software",), ("accounting",)),
+    StaffSeed("liam.l1", "Liam O'Connor", "Service desk technician", ("technician",), Tier.L1, ("Microsoft 365",)),
+    StaffSeed(
+        "priya.l2",
+        "Priya Patel",
+        "Systems engineer",
+        ("technician",),
+        Tier.L2,
+        ("Microsoft 365", "Windows Server", "Networking"),
+    ),
+    StaffSeed(
+        "marcus.l3",
+        "Marcus Chen",
+        "Senior network engineer",
+        ("technician",),
+        Tier.L3,
+        ("Networking", "Firewalls", "Backup and DR"),
+    ),
+    StaffSeed(
+        "hannah.hc",
+        "Hannah Brooks",
+        "Healthcare desk technician",
+        ("technician",),
+        Tier.L2,
+        ("Microsoft 365", "EHR systems"),
+        ("healthcare",),
+    ),
+    StaffSeed(
+        "omar.hc",
+        "Omar Haddad",
+        "Healthcare systems engineer",
+        ("technician",),
+        Tier.L3,
+        ("EHR systems", "Windows Server"),
+        ("healthcare",),
+    ),
+    StaffSeed(
+        "ruth.acct",
+        "Ruth Lindqvist",
+        "Accounting desk technician",
+        ("technician",),
+        Tier.L2,
+        ("Tax and accounting software",),
+        ("accounting",),
+    ),
     StaffSeed("sofia.sa", "Sofia Reyes", "Strategic Advisor", ("strategic_advisor",)),
-    StaffSeed("grace.sa", "Grace Kim", "Strategic Advisor, healthcare", ("strategic_advisor",),
-              verticals=("healthcare",)),
-    StaffSeed("elliot.sa", "Elliot Ward", "Strategic Advisor, accounting", ("strategic_advisor",),
-              verticals=("accounting",)),
+    StaffSeed(
+        "grace.sa", "Grace Kim", "Strategic Advisor, healthcare", ("strategic_advisor",), verticals=("healthcare",)
+    ),
+    StaffSeed(
+        "elliot.sa", "Elliot Ward", "Strategic Advisor, accounting", ("strategic_advisor",), verticals=("accounting",)
+    ),
     StaffSeed("tom.tae", "Tom Becker", "Technology Alignment Engineer", ("technology_alignment_engineer",)),
     StaffSeed("nia.tae", "Nia Adeyemi", "Technology Alignment Engineer", ("technology_alignment_engineer",)),
     StaffSeed("olivia.pm", "Olivia Park", "Onboarding project manager", ("onboarding_pm",)),
@@ -98,8 +132,16 @@ VERTICALS = [
     ("legal", "Legal", "Law firms: practice management and document systems."),
     ("accounting", "Accounting", "CPA firms: tax and accounting suites, busy-season readiness."),
 ]
-SKILLS = ["Microsoft 365", "Windows Server", "Networking", "Firewalls", "Backup and DR", "EHR systems",
-          "Tax and accounting software", "macOS"]
+SKILLS = [
+    "Microsoft 365",
+    "Windows Server",
+    "Networking",
+    "Firewalls",
+    "Backup and DR",
+    "EHR systems",
+    "Tax and accounting software",
+    "macOS",
+]
 
 
 @dataclass
@@ -129,74 +171,164 @@ class ClientSeed:
 
 CLIENTS = [
     ClientSeed(
-        "acme", "Acme Precision Manufacturing", "America/Chicago", "US", "IL", Plan.CO_MANAGED, None,
-        AgreementStatus.ACTIVE, "sofia.sa", "tom.tae", BackupService.SERVER_BACKUP, "650.00",
-        [("Rockford plant", "Rockford", "IL", True), ("Chicago sales office", "Chicago", "IL", True),
-         ("Warehouse annex", "Belvidere", "IL", False)],
+        "acme",
+        "Acme Precision Manufacturing",
+        "America/Chicago",
+        "US",
+        "IL",
+        Plan.CO_MANAGED,
+        None,
+        AgreementStatus.ACTIVE,
+        "sofia.sa",
+        "tom.tae",
+        BackupService.SERVER_BACKUP,
+        "650.00",
+        [
+            ("Rockford plant", "Rockford", "IL", True),
+            ("Chicago sales office", "Chicago", "IL", True),
+            ("Warehouse annex", "Belvidere", "IL", False),
+        ],
         ["Pat Kowalski", "Jordan Ellis"],
-        [("Maria Gonzalez", UserLevel.VIP), ("Kevin Brandt", UserLevel.END_USER),
-         ("Sarah Lindgren", UserLevel.END_USER), ("Tomás Rivera", UserLevel.PARTIAL),
-         ("Floor Kiosk Crew", UserLevel.EMAIL_ONLY), ("Dwayne Foster", UserLevel.END_USER)],
+        [
+            ("Maria Gonzalez", UserLevel.VIP),
+            ("Kevin Brandt", UserLevel.END_USER),
+            ("Sarah Lindgren", UserLevel.END_USER),
+            ("Tomás Rivera", UserLevel.PARTIAL),
+            ("Floor Kiosk Crew", UserLevel.EMAIL_ONLY),
+            ("Dwayne Foster", UserLevel.END_USER),
+        ],
         [("svc-backup", PersonKind.SERVICE_ACCOUNT), ("orders@", PersonKind.SHARED_MAILBOX)],
         [("Epicor Kinetic", "Epicor"), ("SolidWorks PDM", "Dassault Systèmes")],
-        [("Dell", "PowerEdge R750 servers (ProSupport)", CoverageKind.HARDWARE, 400, True),
-         ("Epicor", "Epicor Kinetic maintenance", CoverageKind.SOFTWARE, 200, True),
-         ("Cisco", "Meraki MX licences", CoverageKind.HARDWARE_SOFTWARE, -30, True)],
+        [
+            ("Dell", "PowerEdge R750 servers (ProSupport)", CoverageKind.HARDWARE, 400, True),
+            ("Epicor", "Epicor Kinetic maintenance", CoverageKind.SOFTWARE, 200, True),
+            ("Cisco", "Meraki MX licences", CoverageKind.HARDWARE_SOFTWARE, -30, True),
+        ],
     ),
     ClientSeed(
-        "brightside", "Brightside Dental Group", "America/New_York", "US", "NY", Plan.CO_MANAGED_PLUS,
-        "healthcare", AgreementStatus.ACTIVE, "grace.sa", "nia.tae", BackupService.SERVER_BACKUP_DR, "890.00",
+        "brightside",
+        "Brightside Dental Group",
+        "America/New_York",
+        "US",
+        "NY",
+        Plan.CO_MANAGED_PLUS,
+        "healthcare",
+        AgreementStatus.ACTIVE,
+        "grace.sa",
+        "nia.tae",
+        BackupService.SERVER_BACKUP_DR,
+        "890.00",
         [("Albany clinic", "Albany", "NY", True), ("Saratoga clinic", "Saratoga Springs", "NY", True)],
         ["Chris Alvarez"],
-        [("Dr. Helen Park", UserLevel.VIP), ("Dr. Samuel Okafor", UserLevel.VIP),
-         ("Jenna Moore", UserLevel.END_USER), ("Luis Ortega", UserLevel.END_USER),
-         ("Front Desk Tablet", UserLevel.PARTIAL), ("Billing Team", UserLevel.EMAIL_ONLY)],
+        [
+            ("Dr. Helen Park", UserLevel.VIP),
+            ("Dr. Samuel Okafor", UserLevel.VIP),
+            ("Jenna Moore", UserLevel.END_USER),
+            ("Luis Ortega", UserLevel.END_USER),
+            ("Front Desk Tablet", UserLevel.PARTIAL),
+            ("Billing Team", UserLevel.EMAIL_ONLY),
+        ],
         [("scanner-svc", PersonKind.SERVICE_ACCOUNT)],
         [("Dentrix Ascend", "Henry Schein One"), ("Microsoft 365", "Microsoft")],
-        [("Henry Schein One", "Dentrix Ascend support plan", CoverageKind.SOFTWARE, 300, True),
-         ("HP", "Workstation Care Pack", CoverageKind.HARDWARE, 120, False)],
+        [
+            ("Henry Schein One", "Dentrix Ascend support plan", CoverageKind.SOFTWARE, 300, True),
+            ("HP", "Workstation Care Pack", CoverageKind.HARDWARE, 120, False),
+        ],
         fees=("119.00", "159.00", "65.00", "20.00", "125.00"),
     ),
     ClientSeed(
-        "cedarpine", "Cedar & Pine Law LLP", "America/Los_Angeles", "US", "CA", Plan.CO_MANAGED_PLUS, None,
-        AgreementStatus.ACTIVE, "sofia.sa", "tom.tae", BackupService.SERVER_BACKUP, "540.00",
+        "cedarpine",
+        "Cedar & Pine Law LLP",
+        "America/Los_Angeles",
+        "US",
+        "CA",
+        Plan.CO_MANAGED_PLUS,
+        None,
+        AgreementStatus.ACTIVE,
+        "sofia.sa",
+        "tom.tae",
+        BackupService.SERVER_BACKUP,
+        "540.00",
         [("San Francisco office", "San Francisco", "CA", True)],
         ["Robin Hale"],
-        [("Eleanor Voss", UserLevel.VIP), ("James Whitaker", UserLevel.END_USER),
-         ("Mei Tanaka", UserLevel.END_USER), ("Records Clerk", UserLevel.PARTIAL)],
+        [
+            ("Eleanor Voss", UserLevel.VIP),
+            ("James Whitaker", UserLevel.END_USER),
+            ("Mei Tanaka", UserLevel.END_USER),
+            ("Records Clerk", UserLevel.PARTIAL),
+        ],
         [("conference-room", PersonKind.SHARED_MAILBOX)],
         [("Clio Manage", "Clio"), ("NetDocuments", "NetDocuments")],
         [("Clio", "Clio Manage subscription", CoverageKind.SOFTWARE, 250, True)],
         poc_absent_now=True,
     ),
     ClientSeed(
-        "delta", "Delta Freight Logistics", "America/Denver", "US", "CO", Plan.CO_MANAGED, None,
-        AgreementStatus.DRAFT, "sofia.sa", "tom.tae", "", "",
+        "delta",
+        "Delta Freight Logistics",
+        "America/Denver",
+        "US",
+        "CO",
+        Plan.CO_MANAGED,
+        None,
+        AgreementStatus.DRAFT,
+        "sofia.sa",
+        "tom.tae",
+        "",
+        "",
         [("Denver terminal", "Denver", "CO", True)],
         ["Casey Nguyen", "Morgan Reed", "Alex Petrov"],
         [("Brooke Daniels", UserLevel.END_USER), ("Drivers mailbox group", UserLevel.EMAIL_ONLY)],
         applications=[("McLeod LoadMaster", "McLeod Software")],
     ),
     ClientSeed(
-        "evergreen", "Evergreen Accounting Partners", "Europe/London", "GB", "ENG", Plan.CO_MANAGED_PLUS,
-        "accounting", AgreementStatus.ACTIVE, "elliot.sa", "nia.tae", BackupService.SERVER_BACKUP_DR, "720.00",
+        "evergreen",
+        "Evergreen Accounting Partners",
+        "Europe/London",
+        "GB",
+        "ENG",
+        Plan.CO_MANAGED_PLUS,
+        "accounting",
+        AgreementStatus.ACTIVE,
+        "elliot.sa",
+        "nia.tae",
+        BackupService.SERVER_BACKUP_DR,
+        "720.00",
         [("London office", "London", "", True), ("Reading office", "Reading", "", True)],
         ["Imogen Clarke", "Daniel Hughes"],
-        [("Victoria Ashby", UserLevel.VIP), ("Oliver Grant", UserLevel.END_USER),
-         ("Amelia Shah", UserLevel.END_USER), ("Seasonal Staff", UserLevel.PARTIAL),
-         ("Partners Inbox", UserLevel.EMAIL_ONLY)],
+        [
+            ("Victoria Ashby", UserLevel.VIP),
+            ("Oliver Grant", UserLevel.END_USER),
+            ("Amelia Shah", UserLevel.END_USER),
+            ("Seasonal Staff", UserLevel.PARTIAL),
+            ("Partners Inbox", UserLevel.EMAIL_ONLY),
+        ],
         applications=[("CCH iFirm", "Wolters Kluwer"), ("Xero", "Xero")],
         coverages=[("Wolters Kluwer", "CCH iFirm support", CoverageKind.SOFTWARE, 180, True)],
         fees=("110.00", "150.00", "60.00", "19.00", "125.00"),
     ),
     ClientSeed(
-        "fjord", "Fjord Analytics AS", "Europe/Oslo", "NO", "", Plan.CO_MANAGED, None,
-        AgreementStatus.TERMINATED, "sofia.sa", "tom.tae", BackupService.SERVER_BACKUP, "480.00",
+        "fjord",
+        "Fjord Analytics AS",
+        "Europe/Oslo",
+        "NO",
+        "",
+        Plan.CO_MANAGED,
+        None,
+        AgreementStatus.TERMINATED,
+        "sofia.sa",
+        "tom.tae",
+        BackupService.SERVER_BACKUP,
+        "480.00",
         [("Oslo office", "Oslo", "", True)],
         ["Ingrid Solberg"],
         [("Henrik Berg", UserLevel.END_USER)],
     ),
 ]
+
+
+def contract_number(vendor: str, client_code: str, covers: str) -> str:
+    """A stable, made-up support contract number."""
+    return f"{vendor[:3].upper()}-{client_code.upper()}-{zlib.crc32(covers.encode()) % 100000:05d}"
 
 
 def staff_email(handle: str) -> str:
@@ -238,8 +370,12 @@ class Seeder:
         row = ProviderSettings.load()
         if row.name == "Your MSP":
             provider_settings_update(
-                actor=None, name="Summit Ridge IT Solutions", legal_name="Summit Ridge IT Solutions, LLC",
-                currency="USD", time_zone="America/Chicago", support_email=f"desk@{DOMAIN}",
+                actor=None,
+                name="Summit Ridge IT Solutions",
+                legal_name="Summit Ridge IT Solutions, LLC",
+                currency="USD",
+                time_zone="America/Chicago",
+                support_email=f"desk@{DOMAIN}",
                 support_phone="+1 312 555 0100",
             )
             self.created += 1
@@ -269,7 +405,8 @@ class Seeder:
                 user.save(update_fields=["is_superuser"])
             staff_profile_save(
                 profile=StaffProfile(user=user, tier=seed.tier, job_title=seed.title),
-                actor=None, roles=seed.roles,
+                actor=None,
+                roles=seed.roles,
                 skills=Skill.objects.filter(name__in=seed.skills),
                 verticals=Vertical.objects.filter(slug__in=seed.verticals),
             )
@@ -280,8 +417,11 @@ class Seeder:
         if client is None:
             client = client_save(
                 client=Client(
-                    name=seed.name, code=seed.code, time_zone=seed.time_zone,
-                    holiday_country=seed.country, holiday_subdivision=seed.subdivision,
+                    name=seed.name,
+                    code=seed.code,
+                    time_zone=seed.time_zone,
+                    holiday_country=seed.country,
+                    holiday_subdivision=seed.subdivision,
                 ),
                 actor=None,
             )
@@ -309,8 +449,14 @@ class Seeder:
         site = Site.objects.filter(client=client, name=name).first()
         if site is None:
             site = site_save(
-                site=Site(client=client, name=name, city=city, region=region,
-                          country=client.holiday_country[:2], is_office=True),
+                site=Site(
+                    client=client,
+                    name=name,
+                    city=city,
+                    region=region,
+                    country=client.holiday_country[:2],
+                    is_office=True,
+                ),
                 actor=None,
             )
             self.created += 1
@@ -323,10 +469,13 @@ class Seeder:
         end_user, vip, partial, email_only, extra_poc = (Decimal(f) for f in seed.fees)
         agreement = agreement_save(
             agreement=Agreement(
-                client=client, plan=seed.plan,
+                client=client,
+                plan=seed.plan,
                 vertical=Vertical.objects.get(slug=seed.vertical) if seed.vertical else None,
                 starts_on=(self.now - dt.timedelta(days=200)).date(),
-                end_user_monthly_fee=end_user, vip_monthly_fee=vip, partial_monthly_fee=partial,
+                end_user_monthly_fee=end_user,
+                vip_monthly_fee=vip,
+                partial_monthly_fee=partial,
                 email_only_monthly_fee=email_only,
                 extra_poc_monthly_fee=extra_poc,
                 backup_service=seed.backup,
@@ -334,7 +483,8 @@ class Seeder:
                 strategic_advisor=StaffProfile.objects.get(user__email=staff_email(seed.advisor)),
                 technology_alignment_engineer=StaffProfile.objects.get(user__email=staff_email(seed.engineer)),
             ),
-            actor=None, supported_offices=supported,
+            actor=None,
+            supported_offices=supported,
         )
         self.created += 1
         return agreement
@@ -356,9 +506,17 @@ class Seeder:
             email = person_email(name, client.code)
             user = self.user(email, name) if sign_in else None
             person = person_save(
-                person=Person(client=client, full_name=name, email=email, level=level, kind=kind, site=site,
-                              user=user, job_title="IT manager" if level == UserLevel.POC else "",
-                              phone="+1 555 0100" if level == UserLevel.POC else ""),
+                person=Person(
+                    client=client,
+                    full_name=name,
+                    email=email,
+                    level=level,
+                    kind=kind,
+                    site=site,
+                    user=user,
+                    job_title="IT manager" if level == UserLevel.POC else "",
+                    phone="+1 555 0100" if level == UserLevel.POC else "",
+                ),
                 actor=None,
             )
             self.created += 1
@@ -366,8 +524,10 @@ class Seeder:
 
     def absence(self, person: Person, starts: dt.datetime, ends: dt.datetime, kind: str) -> None:
         if not Absence.objects.filter(person=person).exists():
-            absence_save(absence=Absence(person=person, kind=kind, starts_at=starts, ends_at=ends,
-                                         note="Family vacation"), actor=None)
+            absence_save(
+                absence=Absence(person=person, kind=kind, starts_at=starts, ends_at=ends, note="Family vacation"),
+                actor=None,
+            )
             self.created += 1
 
     def coverage(
@@ -378,8 +538,11 @@ class Seeder:
             today = self.now.date()
             coverage = vendor_coverage_save(
                 coverage=VendorCoverage(
-                    client=client, vendor=vendor, covers=covers, kind=kind,
-                    contract_number=f"{vendor[:3].upper()}-{client.code.upper()}-{zlib.crc32(covers.encode()) % 100000:05d}",
+                    client=client,
+                    vendor=vendor,
+                    covers=covers,
+                    kind=kind,
+                    contract_number=contract_number(vendor, client.code, covers),
                     starts_on=today - dt.timedelta(days=365),
                     expires_on=today + dt.timedelta(days=days_left) if days_left is not None else None,
                     provider_is_authorized_user=authorized,
@@ -394,8 +557,12 @@ class Seeder:
     def application(self, agreement: Agreement, name: str, vendor: str, coverage: VendorCoverage | None) -> None:
         if not ListedApplication.objects.filter(agreement=agreement, name=name).exists():
             listed_application_save(
-                application=ListedApplication(agreement=agreement, name=name, vendor=vendor, vendor_coverage=coverage
-                                              if coverage and coverage.vendor == vendor else None),
+                application=ListedApplication(
+                    agreement=agreement,
+                    name=name,
+                    vendor=vendor,
+                    vendor_coverage=coverage if coverage and coverage.vendor == vendor else None,
+                ),
                 actor=None,
             )
             self.created += 1

@@ -32,20 +32,20 @@ from comanaged.tenancy.permissions import Area, can_view
 from comanaged.tenancy.scoping import client_scope
 
 
-class UserCreationForm(BaseUserCreationForm):  # type: ignore[type-arg]
+class UserCreationForm(BaseUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "full_name")
 
 
-class UserEditForm(UserChangeForm):  # type: ignore[type-arg]
+class UserEditForm(UserChangeForm):
     class Meta:
         model = User
         fields = ("email", "full_name", "is_active")
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdmin, auth_admin.UserAdmin):  # type: ignore[misc]
+class UserAdmin(ScopedAdmin, auth_admin.UserAdmin):
     area = Area.STAFF
     form = UserEditForm
     add_form = UserCreationForm
@@ -117,8 +117,11 @@ class StaffProfileAdmin(ScopedAdmin):
 
     def save_with(self, instance: StaffProfile, actor: Any, cleaned_data: dict[str, Any]) -> Any:
         return services.staff_profile_save(
-            profile=instance, actor=actor, roles=[r.code for r in cleaned_data.get("roles", [])],
-            skills=cleaned_data.get("skills", []), verticals=cleaned_data.get("verticals", []),
+            profile=instance,
+            actor=actor,
+            roles=[r.code for r in cleaned_data.get("roles", [])],
+            skills=cleaned_data.get("skills", []),
+            verticals=cleaned_data.get("verticals", []),
         )
 
 
@@ -237,4 +240,3 @@ class AuditEntryAdmin(AuditEntryAdminBase):
         if obj is None:
             raise Http404("No such entry.")
         return obj
-

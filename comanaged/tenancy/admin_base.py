@@ -58,9 +58,9 @@ class ScopedAdmin(RoleGated, AuditedModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class ScopedTabularInline(RoleGated, AuditedInline, admin.TabularInline):  # type: ignore[type-arg]
+class ScopedTabularInline(RoleGated, AuditedInline, admin.TabularInline):
     extra = 0
 
-    def formfield_for_foreignkey(self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any) -> Any:  # type: ignore[type-arg]
+    def formfield_for_foreignkey(self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any) -> Any:
         kwargs.setdefault("queryset", _scoped(db_field.remote_field.model._default_manager.all(), request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -19,9 +19,7 @@ import holidays
 
 MIDNIGHT = dt.time(0)
 Interval = tuple[dt.time, dt.time]
-DEFAULT_WEEK: dict[int, tuple[Interval, ...]] = {
-    day: ((dt.time(8), dt.time(17)),) for day in range(5)
-}
+DEFAULT_WEEK: dict[int, tuple[Interval, ...]] = {day: ((dt.time(8), dt.time(17)),) for day in range(5)}
 
 
 @lru_cache(maxsize=256)

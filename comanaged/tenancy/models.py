@@ -195,18 +195,21 @@ class Client(TimeStampedModel):
     name = models.CharField(max_length=200, unique=True)
     code = models.SlugField(max_length=40, unique=True, help_text="Short reference, e.g. ACME.")
     is_active = models.BooleanField(default=True)
-    time_zone = models.CharField(
-        max_length=64, default="America/New_York", validators=[validate_time_zone]
-    )
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     holiday_country = models.CharField(
-        max_length=3, blank=True, default="US", validators=[validate_holiday_country],
+        max_length=3,
+        blank=True,
+        default="US",
+        validators=[validate_holiday_country],
         help_text="ISO 3166 country whose public holidays close the business-hours calendar.",
     )
     holiday_subdivision = models.CharField(
         max_length=10, blank=True, help_text="State / province code, e.g. NY (optional)."
     )
     team = models.ManyToManyField(
-        StaffProfile, blank=True, related_name="clients",
+        StaffProfile,
+        blank=True,
+        related_name="clients",
         help_text="Staff assigned to this client (visibility for restricted roles).",
     )
     notes = models.TextField(blank=True)
@@ -264,8 +267,10 @@ class BusinessHours(ClientOwnedModel):
             return  # 00:00 as closing time means the end of the day
         if self.opens >= self.closes:
             raise ValidationError(
-                {"closes": "Closing time must be after opening time (00:00 means midnight; "
-                 "split overnight hours in two)."}
+                {
+                    "closes": "Closing time must be after opening time (00:00 means midnight; "
+                    "split overnight hours in two)."
+                }
             )
 
 
@@ -295,9 +300,7 @@ class Site(ClientOwnedModel):
     region = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True, default="US")
-    is_office = models.BooleanField(
-        default=True, help_text="An office of the client (not a home or remote property)."
-    )
+    is_office = models.BooleanField(default=True, help_text="An office of the client (not a home or remote property).")
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -319,12 +322,18 @@ class Person(ClientOwnedModel):
     job_title = models.CharField(max_length=120, blank=True)
     kind = models.CharField(max_length=20, choices=PersonKind.choices, default=PersonKind.EMPLOYEE)
     level = models.CharField(
-        max_length=20, choices=UserLevel.choices, blank=True,
+        max_length=20,
+        choices=UserLevel.choices,
+        blank=True,
         help_text="User level (R6). Only people (employees, contractors) have one.",
     )
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
     user = models.OneToOneField(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="person",
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
         help_text="Sign-in account, if this person uses the portal.",
     )
     is_active = models.BooleanField(default=True)
@@ -361,7 +370,9 @@ class Absence(ClientOwnedModel):
         ordering = ["-starts_at"]
         indexes = [models.Index(fields=["client", "ends_at"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(starts_at__lt=models.F("ends_at")), name="absence_starts_before_end"),
+            models.CheckConstraint(
+                condition=models.Q(starts_at__lt=models.F("ends_at")), name="absence_starts_before_end"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -56,7 +56,7 @@ def staff_roles(user: Any) -> frozenset[str]:
 
         cached = frozenset(StaffRole.objects.filter(staff__user=user).values_list("code", flat=True))
         user._staff_roles = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def can_view(user: Any, area: Area) -> bool:

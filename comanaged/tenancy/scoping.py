@@ -48,7 +48,7 @@ def client_scope(user: Any) -> ClientScope:
         return NOTHING
     cached = getattr(user, "_client_scope", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     scope = _compute_scope(user)
     user._client_scope = scope
     return scope

@@ -33,21 +33,27 @@ def person_problems(person: Person) -> list[Problem]:
     """R6/R7: only people have a user level; links stay inside the person's client."""
     problems: list[Problem] = []
     if not person.is_human and person.level:
-        problems.append(Problem(
-            Code.LEVEL_REQUIRES_PERSON,
-            f"A {person.get_kind_display().lower()} is not a person and cannot have a user level "
-            f"({UserLevel(person.level).label}); leave the level empty (R6, R7).",
-            "level",
-        ))
+        problems.append(
+            Problem(
+                Code.LEVEL_REQUIRES_PERSON,
+                f"A {person.get_kind_display().lower()} is not a person and cannot have a user level "
+                f"({UserLevel(person.level).label}); leave the level empty (R6, R7).",
+                "level",
+            )
+        )
     if person.is_human and not person.level:
         problems.append(Problem(Code.LEVEL_REQUIRED, "Choose the person's user level (R6).", "level"))
     if person.site_id and person.client_id and person.site.client_id != person.client_id:  # type: ignore[union-attr]
         problems.append(Problem(Code.WRONG_CLIENT, "The site belongs to another client.", "site"))
     if person.user_id:
         if StaffProfile.objects.filter(user_id=person.user_id).exists():
-            problems.append(Problem(
-                Code.USER_IS_STAFF, "That sign-in belongs to provider staff, not to a client's person.", "user",
-            ))
+            problems.append(
+                Problem(
+                    Code.USER_IS_STAFF,
+                    "That sign-in belongs to provider staff, not to a client's person.",
+                    "user",
+                )
+            )
         if Person.objects.filter(user_id=person.user_id).exclude(pk=person.pk).exists():
             problems.append(Problem(Code.USER_TAKEN, "That sign-in is already linked to another person.", "user"))
     if not problems:
@@ -65,17 +71,25 @@ def absence_problems(absence: Absence) -> list[Problem]:
     if absence.client_id and person.client_id != absence.client_id:
         problems.append(Problem(Code.WRONG_CLIENT, "The person belongs to another client.", "person"))
     if not person.is_poc:
-        problems.append(Problem(
-            Code.ABSENCE_NOT_POC, f"{person} is not a POC; absences are recorded for POCs (R11).", "person",
-        ))
+        problems.append(
+            Problem(
+                Code.ABSENCE_NOT_POC,
+                f"{person} is not a POC; absences are recorded for POCs (R11).",
+                "person",
+            )
+        )
     if absence.starts_at and absence.ends_at and absence.starts_at < absence.ends_at:
         overlapping = Absence.objects.filter(
             person_id=person.pk, starts_at__lt=absence.ends_at, ends_at__gt=absence.starts_at
         ).exclude(pk=absence.pk)
         if overlapping.exists():
-            problems.append(Problem(
-                Code.ABSENCE_OVERLAP, f"{person} already has an absence in that period.", "starts_at",
-            ))
+            problems.append(
+                Problem(
+                    Code.ABSENCE_OVERLAP,
+                    f"{person} already has an absence in that period.",
+                    "starts_at",
+                )
+            )
     return problems
 
 
@@ -87,9 +101,13 @@ def staff_profile_problems(profile: StaffProfile, role_codes: Iterable[str]) -> 
     if StaffRoleCode.TECHNICIAN not in roles and profile.tier is not None:
         problems.append(Problem(Code.TIER_WITHOUT_TECHNICIAN, "Only technicians have a tier.", "tier"))
     if profile.user_id and Person.objects.filter(user_id=profile.user_id).exists():
-        problems.append(Problem(
-            Code.STAFF_IS_PERSON, "That user signs in as a client's person and cannot be staff.", "user",
-        ))
+        problems.append(
+            Problem(
+                Code.STAFF_IS_PERSON,
+                "That user signs in as a client's person and cannot be staff.",
+                "user",
+            )
+        )
     return problems
 
 
@@ -152,7 +170,12 @@ def business_hours_save(*, hours: BusinessHours, actor: Any) -> BusinessHours:
 
 
 def staff_profile_save(
-    *, profile: StaffProfile, actor: Any, roles: Iterable[str], skills: Iterable[Any] = (), verticals: Iterable[Any] = ()
+    *,
+    profile: StaffProfile,
+    actor: Any,
+    roles: Iterable[str],
+    skills: Iterable[Any] = (),
+    verticals: Iterable[Any] = (),
 ) -> StaffProfile:
     """Create or update a staff member; staff may open the admin pages (``is_staff``)."""
     role_codes = list(roles)

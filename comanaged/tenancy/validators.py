@@ -29,7 +29,7 @@ def validate_time_zone(value: str) -> None:
 
 
 def validate_holiday_country(value: str) -> None:
-    if value and value not in _holiday_countries():
+    if value and value.upper() not in _holiday_countries():
         raise ValidationError(
             "%(value)s is not a country with a public-holiday calendar (ISO 3166 code, e.g. US).",
             code="unknown_holiday_country",

@@ -13,7 +13,7 @@ from comanaged.agreements.services import _next_reference
 from comanaged.tenancy.tests.factories import ClientFactory, make_staff
 
 
-class AgreementFactory(factory.django.DjangoModelFactory):
+class AgreementFactory(factory.django.DjangoModelFactory[Agreement]):
     """A draft agreement with every term activation needs (R2, R3, R5, R6)."""
 
     class Meta:
@@ -34,7 +34,7 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     technology_alignment_engineer = factory.LazyFunction(lambda: make_staff("technology_alignment_engineer"))
 
 
-class VendorCoverageFactory(factory.django.DjangoModelFactory):
+class VendorCoverageFactory(factory.django.DjangoModelFactory[VendorCoverage]):
     class Meta:
         model = VendorCoverage
 

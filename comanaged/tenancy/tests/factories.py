@@ -16,7 +16,7 @@ from comanaged.tenancy.services import client_save
 PASSWORD = "correct-horse-battery-staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -26,7 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class VerticalFactory(factory.django.DjangoModelFactory):
+class VerticalFactory(factory.django.DjangoModelFactory[Vertical]):
     class Meta:
         model = Vertical
         django_get_or_create = ("slug",)
@@ -46,7 +46,7 @@ def make_staff(*roles: str, tier: int | None = None, verticals: Iterable[Vertica
     return profile
 
 
-class ClientFactory(factory.django.DjangoModelFactory):
+class ClientFactory(factory.django.DjangoModelFactory[Client]):
     """A client with the default Mon–Fri 08:00–17:00 hours, made through the service."""
 
     class Meta:
@@ -63,7 +63,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
         return client_save(client=model_class(*args, **kwargs), actor=None)
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
 
@@ -72,7 +72,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     city = "Albany"
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(factory.django.DjangoModelFactory[Person]):
     class Meta:
         model = Person
 
@@ -83,7 +83,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     level = UserLevel.END_USER
 
 
-class AbsenceFactory(factory.django.DjangoModelFactory):
+class AbsenceFactory(factory.django.DjangoModelFactory[Absence]):
     class Meta:
         model = Absence
 

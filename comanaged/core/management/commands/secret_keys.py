@@ -17,7 +17,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "action", choices=["init", "rotate", "rewrap", "status"],
+            "action",
+            choices=["init", "rotate", "rewrap", "status"],
             help="init: create the key file; rotate: add a new primary key and re-wrap every secret; "
             "rewrap: re-wrap with the current primary key (after changing COMANAGED_SECRETS_KEYS); "
             "status: list key ids.",
@@ -45,8 +46,11 @@ class Command(BaseCommand):
                 task = progress.add_task("Re-wrapping data keys", total=total or 1)
                 counts = rewrap_all(on_progress=lambda: progress.advance(task))
             audit.record(
-                actor=None, action="secrets_rotated", object_type="core.keyring",
-                object_id=keyring().primary_id, changes={"rewrapped": counts},
+                actor=None,
+                action="secrets_rotated",
+                object_type="core.keyring",
+                object_id=keyring().primary_id,
+                changes={"rewrapped": counts},
             )
             self.stdout.write(f"New primary key {keyring().primary_id}; re-wrapped {sum(counts.values())} secrets.")
         else:

@@ -24,7 +24,7 @@ def serve(*, host: str, port: int, workers: int) -> None:
 
     from comanaged.wsgi import application
 
-    class Embedded(BaseApplication):  # type: ignore[misc]
+    class Embedded(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand
 from rich.console import Console
@@ -15,9 +15,13 @@ class Command(BaseCommand):
     help = "Seed realistic demo data (safe to run again: creates only what is missing)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        console = Console(file=self.stdout, force_terminal=False)
-        with Progress(TextColumn("[bold]Seeding[/] {task.description:<40}"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total}"), console=console) as progress:
+        console = Console(file=cast(IO[str], self.stdout), force_terminal=False)
+        with Progress(
+            TextColumn("[bold]Seeding[/] {task.description:<40}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            console=console,
+        ) as progress:
             task = progress.add_task("", total=Seeder.steps())
 
             def step(name: str) -> None:
