@@ -23,3 +23,14 @@ def _isolated_keys(tmp_path, settings, monkeypatch):
     reset_keyring()
     yield
     reset_keyring()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With COMANAGED_REQUIRE_ALL=1 (set by .ci/run), a skipped test is a failure: a missing
+    real component must never pass silently."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("COMANAGED_REQUIRE_ALL") == "1" and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under COMANAGED_REQUIRE_ALL=1: {report.longrepr}"
