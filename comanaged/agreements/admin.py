@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -20,7 +21,9 @@ from comanaged.agreements.policy import activation_problems
 from comanaged.agreements.selectors import activation_facts
 from comanaged.core.admin import DomainProblemsForm
 from comanaged.core.errors import ApplicationError, Problem
+from comanaged.tenancy.admin import SiteAdmin
 from comanaged.tenancy.admin_base import ScopedAdmin, ScopedTabularInline
+from comanaged.tenancy.models import Site
 from comanaged.tenancy.permissions import Area, can_edit
 
 
@@ -242,3 +245,45 @@ class VendorCoverageAdmin(ScopedAdmin):
 
     def save_with(self, instance: VendorCoverage, actor: Any, cleaned_data: dict[str, Any]) -> Any:
         return services.vendor_coverage_save(coverage=instance, actor=actor)
+
+
+def supported_office_expression() -> Exists:
+    return Exists(
+        Agreement.supported_offices.through.objects.filter(
+            site_id=OuterRef("pk"), agreement__status=AgreementStatus.ACTIVE
+        )
+    )
+
+
+class SupportedOfficeFilter(admin.SimpleListFilter):
+    title = "supported office (R26)"
+    parameter_name = "supported"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(is_supported_office=self.value() == "yes")
+        return queryset
+
+
+class SiteWithSupportAdmin(SiteAdmin):
+    """The sites list, with whether the active agreement lists each as a supported office (R26).
+
+    The agreement's list is the one home of that fact; this column only shows it.
+    """
+
+    list_display = (*SiteAdmin.list_display, "supported_office")
+    list_filter = (*SiteAdmin.list_filter, SupportedOfficeFilter)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).annotate(is_supported_office=supported_office_expression())
+
+    @admin.display(description="Supported office (R26)", boolean=True, ordering="is_supported_office")
+    def supported_office(self, site: Site) -> bool:
+        return bool(getattr(site, "is_supported_office", False))
+
+
+admin.site.unregister(Site)
+admin.site.register(Site, SiteWithSupportAdmin)

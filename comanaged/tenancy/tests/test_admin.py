@@ -351,3 +351,16 @@ def test_supported_offices_of_another_client_are_refused_in_the_admin_form(clien
     assert "another client" in str(response.context["adminform"].form.errors)
     assert not agreement.supported_offices.exists()
     assert VendorCoverage.objects.count() == 2
+
+
+def test_r26_the_sites_list_shows_which_offices_the_active_agreement_supports(client, world):
+    from comanaged.agreements.services import agreement_activate, agreement_save
+
+    agreement = world.objects["mine"]["agreement"]
+    supported = world.objects["mine"]["site"]
+    other = SiteFactory(client=world.mine, name="Home office")
+    agreement_save(agreement=agreement, actor=None, supported_offices=[supported])
+    agreement_activate(agreement=agreement, actor=None)
+    client.force_login(world.admin)
+    rows = client.get(reverse("admin:tenancy_site_changelist"), {"supported": "yes"}).context["cl"].result_list
+    assert supported in rows and other not in rows
