@@ -8,6 +8,7 @@ from comanaged.core.views import health
 admin.site.site_header = "comanaged — provider administration"
 admin.site.site_title = "comanaged"
 admin.site.index_title = "Provider administration"
+admin.site.site_url = None  # no public site yet: hide "View site"
 
 urlpatterns = [
     path("health", health, name="health"),

@@ -30,7 +30,14 @@ from comanaged.tenancy.permissions import Area, can_edit
 class ListedApplicationInline(ScopedTabularInline):
     model = ListedApplication
     area = Area.AGREEMENTS
-    fields = ("name", "vendor", "version", "is_custom", "vendor_coverage", "notes")
+    fields = ("name", "vendor", "version", "is_custom", "vendor_coverage")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:  # only the agreement's own client's coverage records
+            field = formset.form.base_fields["vendor_coverage"]
+            field.queryset = field.queryset.filter(client_id=obj.client_id)
+        return formset
 
     def problems(self, instance: ListedApplication, cleaned_data: dict[str, Any]) -> list[Problem]:
         if instance.agreement_id:
@@ -122,6 +129,20 @@ class AgreementAdmin(ScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("client", "vertical")
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        fields = form.base_fields
+        # Offer only what fits: the client's own sites, staff holding the designated roles (R5, R26).
+        if "supported_offices" in fields and obj is not None:
+            fields["supported_offices"].queryset = fields["supported_offices"].queryset.filter(client_id=obj.client_id)
+        for name, role in (
+            ("strategic_advisor", "strategic_advisor"),
+            ("technology_alignment_engineer", "technology_alignment_engineer"),
+        ):
+            if name in fields:
+                fields[name].queryset = fields[name].queryset.filter(roles=role).select_related("user")
+        return form
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
@@ -140,7 +161,9 @@ class AgreementAdmin(ScopedAdmin):
         if not problems:
             return format_html('<strong style="color:#1a7f37">{}</strong>', "Ready to activate.")
         items = format_html_join("", "<li>{}</li>", ((p.message,) for p in problems))
-        return format_html('<strong style="color:#b42318">Cannot be activated yet:</strong><ul>{}</ul>', items)
+        return format_html(
+            '<strong style="color:#b42318">Cannot be activated yet:</strong><ul class="problems">{}</ul>', items
+        )
 
     def problems(self, instance: Agreement, cleaned_data: dict[str, Any]) -> list[Problem]:
         return services.agreement_problems(instance, cleaned_data.get("supported_offices"))

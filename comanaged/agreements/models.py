@@ -69,12 +69,14 @@ class Agreement(ClientOwnedModel):
     termination_reason = models.CharField(max_length=300, blank=True, editable=False)
 
     # Seats and fees (R2, R6): two POCs are included, every further one is billed.
-    included_pocs = models.PositiveSmallIntegerField(default=2)
-    extra_poc_monthly_fee = money(null=True, blank=True, help_text="Per POC beyond the included ones (R2).")
-    end_user_monthly_fee = money(null=True, blank=True)
-    vip_monthly_fee = money(null=True, blank=True)
+    included_pocs = models.PositiveSmallIntegerField("included POCs", default=2)
+    extra_poc_monthly_fee = money(
+        verbose_name="extra POC monthly fee", null=True, blank=True, help_text="Per POC beyond the included ones (R2)."
+    )
+    end_user_monthly_fee = money(verbose_name="end-user monthly fee", null=True, blank=True)
+    vip_monthly_fee = money(verbose_name="VIP monthly fee", null=True, blank=True)
     partial_monthly_fee = money(null=True, blank=True)
-    email_only_monthly_fee = money(null=True, blank=True)
+    email_only_monthly_fee = money(verbose_name="email-only monthly fee", null=True, blank=True)
 
     # R3: required backup add-on, priced per client.
     backup_service = models.CharField(max_length=20, choices=BackupService.choices, blank=True)
@@ -105,6 +107,7 @@ class Agreement(ClientOwnedModel):
 
     # R11 (configurable): does one absent POC out of several open the coverage window?
     one_absent_poc_opens_coverage = models.BooleanField(
+        "one absent POC opens coverage",
         default=False,
         help_text="Co-managed+: open end-user coverage when any POC is absent, not only when all are.",
     )

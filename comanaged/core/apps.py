@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "comanaged.core"
     label = "core"
-    verbose_name = "Core"
+    verbose_name = "Audit"

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 
@@ -42,6 +43,10 @@ class UserEditForm(UserChangeForm):
     class Meta:
         model = User
         fields = ("email", "full_name", "is_active")
+
+
+# Permissions come from staff roles (tenancy/permissions.py), not Django's groups.
+admin.site.unregister(Group)
 
 
 @admin.register(User)
@@ -189,7 +194,7 @@ class AbsenceInline(ScopedTabularInline):
 class PersonAdmin(ScopedAdmin):
     area = Area.PEOPLE
     list_display = ("full_name", "client", "level", "kind", "email", "is_active")
-    list_filter = ("level", "kind", "is_active")
+    list_filter = ("level", "kind", "is_active", "client")
     search_fields = ("full_name", "email", "client__name")
     autocomplete_fields = ("user",)
     inlines = (AbsenceInline,)
