@@ -297,8 +297,11 @@ class SiteWithSupportAdmin(SiteAdmin):
     The agreement's list is the one home of that fact; this column only shows it.
     """
 
-    list_display = (*SiteAdmin.list_display, "supported_office")
-    list_filter = (*SiteAdmin.list_filter, SupportedOfficeFilter)
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return (*super().get_list_display(request), "supported_office")
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        return (*super().get_list_filter(request), SupportedOfficeFilter)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).annotate(is_supported_office=supported_office_expression())
