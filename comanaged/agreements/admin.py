@@ -92,6 +92,7 @@ class AgreementAdmin(ScopedAdmin):
                     "vertical",
                     "starts_on",
                     "ends_on",
+                    "signatory",
                 )
             },
         ),
@@ -133,8 +134,10 @@ class AgreementAdmin(ScopedAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         fields = form.base_fields
         # Offer only what fits: the client's own sites, staff holding the designated roles (R5, R26).
-        if "supported_offices" in fields and obj is not None:
-            fields["supported_offices"].queryset = fields["supported_offices"].queryset.filter(client_id=obj.client_id)
+        if obj is not None:
+            for name in ("supported_offices", "signatory"):
+                if name in fields:
+                    fields[name].queryset = fields[name].queryset.filter(client_id=obj.client_id)
         for name, role in (
             ("strategic_advisor", "strategic_advisor"),
             ("technology_alignment_engineer", "technology_alignment_engineer"),

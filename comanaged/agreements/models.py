@@ -20,7 +20,7 @@ from comanaged.agreements.choices import (
 )
 from comanaged.core.crypto import EncryptedTextField
 from comanaged.core.models import HttpsURLField
-from comanaged.tenancy.models import Client, ClientOwnedModel, Site, StaffProfile, Vertical
+from comanaged.tenancy.models import Client, ClientOwnedModel, Person, Site, StaffProfile, Vertical
 
 ZERO = Decimal("0")
 
@@ -67,6 +67,15 @@ class Agreement(ClientOwnedModel):
     activated_at = models.DateTimeField(null=True, blank=True, editable=False)
     terminated_at = models.DateTimeField(null=True, blank=True, editable=False)
     termination_reason = models.CharField(max_length=300, blank=True, editable=False)
+
+    signatory = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signed_agreements",
+        help_text="The client's person who signed the agreement.",
+    )
 
     # Seats and fees (R2, R6): two POCs are included, every further one is billed.
     included_pocs = models.PositiveSmallIntegerField("included POCs", default=2)

@@ -23,9 +23,11 @@ from comanaged.tenancy.services import client_add_to_team
 
 
 def agreement_problems(agreement: Agreement, supported_offices: Iterable[Site] | None) -> list[Problem]:
-    """Checks beyond the model's own: offices of the same client; an active agreement keeps
+    """Checks beyond the model's own: people and offices of the same client; an active agreement keeps
     everything activation required (R2, R3, R5, R6); a terminated one is closed."""
     problems: list[Problem] = []
+    if agreement.signatory_id and agreement.signatory.client_id != agreement.client_id:  # type: ignore[union-attr]
+        problems.append(Problem(Code.WRONG_CLIENT, "The signatory is a person of another client.", "signatory"))
     if supported_offices is not None:
         foreign = [site for site in supported_offices if site.client_id != agreement.client_id]
         if foreign:

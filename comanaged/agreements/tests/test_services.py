@@ -272,3 +272,15 @@ def test_r11_escalation_question_from_stored_facts():
     decision = person_may_escalate(person=end_user, priority="P3", at=tuesday_10am, runbooks_complete=True)
     assert decision.allowed and decision.remote_only
     assert person_may_escalate(person=poc, priority="P4", at=tuesday_10am).allowed
+
+
+def test_a_person_of_another_client_cannot_sign_the_agreement():
+    agreement = AgreementFactory()
+    agreement.signatory = PersonFactory()  # another client's person
+    with pytest.raises(ApplicationError) as caught:
+        agreement_save(agreement=agreement, actor=None)
+    assert caught.value.field == "signatory" and caught.value.code == "wrong_client"
+    assert Agreement.objects.get(pk=agreement.pk).signatory_id is None
+    agreement.signatory = PersonFactory(client=agreement.client, level=UserLevel.POC)
+    agreement_save(agreement=agreement, actor=None)
+    assert Agreement.objects.get(pk=agreement.pk).signatory == agreement.signatory

@@ -364,3 +364,57 @@ def test_r26_the_sites_list_shows_which_offices_the_active_agreement_supports(cl
     client.force_login(world.admin)
     rows = client.get(reverse("admin:tenancy_site_changelist"), {"supported": "yes"}).context["cl"].result_list
     assert supported in rows and other not in rows
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:tenancy_vertical_add",
+        "admin:tenancy_skill_add",
+        "admin:tenancy_staffprofile_add",
+        "admin:tenancy_user_add",
+    ],
+)
+def test_only_admins_change_the_provider_catalogue_and_staff(client, world, url_name):
+    from comanaged.tenancy.models import Skill, StaffProfile, Vertical
+
+    def counts():
+        return (Vertical.objects.count(), Skill.objects.count(), StaffProfile.objects.count(), User.objects.count())
+
+    dispatcher = make_staff("dispatcher").user
+    before = counts()
+    client.force_login(dispatcher)
+    response = client.post(reverse(url_name), {"name": "Legal", "slug": "legal", "email": "x@y.test"})
+    assert response.status_code == 403
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"plan": "platinum", "included_pocs": "-3", "backup_monthly_price": "ten dollars"},
+        {"plan": "co_managed", "starts_on": "2026-02-30", "ends_on": "not a date", "vip_monthly_fee": "1e999"},
+        {
+            "plan": "co_managed",
+            "covered_device_classes": ["toaster"],
+            "strategic_advisor": "999999",
+            "end_user_monthly_fee": "-1",
+            "extra_poc_monthly_fee": "12345678901234.99",
+        },
+        {"plan": "co_managed", "client": "' OR 1=1 --", "notes": "\x00" * 10},
+    ],
+)
+def test_garbage_in_the_agreement_form_is_refused_with_errors_never_a_500(client, world, payload):
+    client.force_login(world.admin)
+    before = Agreement.objects.count()
+    response = client.post(
+        reverse("admin:agreements_agreement_add"),
+        {
+            **payload,
+            "listed_applications-TOTAL_FORMS": "0",
+            "listed_applications-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert Agreement.objects.count() == before
