@@ -45,6 +45,7 @@ from comanaged.tenancy.models import (
 from comanaged.tenancy.services import (
     absence_save,
     client_save,
+    closure_save,
     person_save,
     provider_settings_update,
     site_save,
@@ -425,7 +426,9 @@ class Seeder:
                 ),
                 actor=None,
             )
-            Closure.objects.create(client=client, date=dt.date(self.now.year, 12, 24), name="Office party closure")
+            closure_save(
+                closure=Closure(client=client, date=dt.date(self.now.year, 12, 24), name="Holiday closure"), actor=None
+            )
             self.created += 1
         sites = [self.site(client, *site) for site in seed.sites]
         agreement = self.agreement(client, seed, [s for s, supported in sites if supported])

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 
+from comanaged.core import audit
 from comanaged.core.admin import AuditEntryAdminBase
 from comanaged.core.errors import Problem
 from comanaged.core.models import AuditEntry
@@ -65,6 +66,17 @@ class UserAdmin(ScopedAdmin, auth_admin.UserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
     readonly_fields = ("last_login", "date_joined")
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit.record(
+                actor=request.user,
+                action="password_set",
+                instance=self.get_object(request, id),
+                changes={"password": [audit.REDACTED, audit.REDACTED]},
+            )
+        return response
 
     def get_queryset(self, request: HttpRequest) -> Any:
         """Staff users, and the sign-ins of people of the clients in scope."""
@@ -213,6 +225,11 @@ class AbsenceAdmin(ScopedAdmin):
     list_filter = ("kind",)
     search_fields = ("person__full_name", "client__name")
     exclude = ("client", "recorded_by")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "person":  # absences are recorded for POCs (R11)
+            kwargs["queryset"] = Person.objects.for_user(request.user).filter(level="poc").select_related("client")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def problems(self, instance: Absence, cleaned_data: dict[str, Any]) -> list[Problem]:
         if instance.person_id:

@@ -18,6 +18,7 @@ from comanaged.tenancy.models import (
     Absence,
     BusinessHours,
     Client,
+    Closure,
     Person,
     ProviderSettings,
     Site,
@@ -200,5 +201,12 @@ def staff_profile_save(
 
 def user_create(*, email: str, full_name: str, password: str | None, actor: Any) -> User:
     user = User(email=email.strip().lower(), full_name=full_name)
-    user.set_password(password) if password else user.set_unusable_password()
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()  # signs in only after a password reset
     return save_audited(user, actor=actor)
+
+
+def closure_save(*, closure: Closure, actor: Any) -> Closure:
+    return save_audited(closure, actor=actor)

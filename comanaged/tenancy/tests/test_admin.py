@@ -418,3 +418,21 @@ def test_garbage_in_the_agreement_form_is_refused_with_errors_never_a_500(client
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert Agreement.objects.count() == before
+
+
+def test_setting_a_password_in_the_admin_is_audited_without_the_password(client, world):
+    target = make_staff("technician").user
+    client.force_login(world.admin)
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[target.pk]),
+        {"password1": "a-new-long-passphrase-42", "password2": "a-new-long-passphrase-42", "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="password_set", object_id=str(target.pk))
+    assert entry.actor == world.admin and "passphrase" not in str(entry.changes)
+
+
+def test_the_absence_form_offers_only_pocs(client, world):
+    client.force_login(world.admin)
+    form = client.get(reverse("admin:tenancy_absence_add")).context["adminform"].form
+    assert set(form.fields["person"].queryset.values_list("level", flat=True)) == {"poc"}
