@@ -187,19 +187,21 @@ class SiteAdmin(ScopedAdmin):
     search_fields = ("name", "city", "client__name")
 
 
-class AbsenceInline(ScopedTabularInline):
-    model = Absence
-    fk_name = "person"
-    area = Area.PEOPLE
-    fields = ("kind", "starts_at", "ends_at", "note")
+class AbsenceWrites:
+    """Absences are checked and saved by their service, wherever they are edited."""
 
     def problems(self, instance: Absence, cleaned_data: dict[str, Any]) -> list[Problem]:
-        if instance.person_id:
-            instance.client_id = instance.person.client_id
         return services.absence_problems(instance)
 
     def save_with(self, instance: Absence, actor: Any, cleaned_data: dict[str, Any]) -> Any:
         return services.absence_save(absence=instance, actor=actor)
+
+
+class AbsenceInline(AbsenceWrites, ScopedTabularInline):
+    model = Absence
+    fk_name = "person"
+    area = Area.PEOPLE
+    fields = ("kind", "starts_at", "ends_at", "note")
 
 
 @admin.register(Person)
@@ -219,7 +221,7 @@ class PersonAdmin(ScopedAdmin):
 
 
 @admin.register(Absence)
-class AbsenceAdmin(ScopedAdmin):
+class AbsenceAdmin(AbsenceWrites, ScopedAdmin):
     area = Area.PEOPLE
     list_display = ("person", "client", "kind", "starts_at", "ends_at")
     list_filter = ("kind",)
@@ -230,14 +232,6 @@ class AbsenceAdmin(ScopedAdmin):
         if db_field.name == "person":  # absences are recorded for POCs (R11)
             kwargs["queryset"] = Person.objects.for_user(request.user).filter(level="poc").select_related("client")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def problems(self, instance: Absence, cleaned_data: dict[str, Any]) -> list[Problem]:
-        if instance.person_id:
-            instance.client_id = instance.person.client_id
-        return services.absence_problems(instance)
-
-    def save_with(self, instance: Absence, actor: Any, cleaned_data: dict[str, Any]) -> Any:
-        return services.absence_save(absence=instance, actor=actor)
 
 
 @admin.register(AuditEntry)

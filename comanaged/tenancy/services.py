@@ -69,7 +69,9 @@ def absence_problems(absence: Absence) -> list[Problem]:
     person = absence.person if absence.person_id else None
     if person is None:
         return problems
-    if absence.client_id and person.client_id != absence.client_id:
+    if absence.client_id is None:
+        absence.client_id = person.client_id  # an absence belongs to its person's client
+    elif person.client_id != absence.client_id:
         problems.append(Problem(Code.WRONG_CLIENT, "The person belongs to another client.", "person"))
     if not person.is_poc:
         problems.append(
