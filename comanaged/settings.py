@@ -80,7 +80,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "comanaged.tenancy",
     "comanaged.agreements",
+    "comanaged.api",
     "comanaged.demo",
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +155,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# Request bodies above 1 MiB are refused (413 in the API) before they are parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- Security: safe by default; production adds TLS-only cookies and HSTS.
 SESSION_COOKIE_HTTPONLY = True

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from comanaged.api.api import api
 from comanaged.core.views import health
 
 admin.site.site_header = "comanaged — provider administration"
@@ -13,4 +14,5 @@ admin.site.site_url = None  # no public site yet: hide "View site"
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
 ]

@@ -1,0 +1,149 @@
+"""API schemas of the tenancy app. Inputs forbid unknown fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+from pydantic import AwareDatetime, ConfigDict, Field
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderOut(Schema):
+    name: str
+    legal_name: str
+    currency: str
+    time_zone: str
+    support_email: str
+    support_phone: str
+
+
+class ClientOut(Schema):
+    id: int
+    name: str
+    code: str
+    is_active: bool
+    time_zone: str
+    holiday_country: str
+    holiday_subdivision: str
+    notes: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ClientIn(Strict):
+    name: str = Field(max_length=200)
+    code: str = Field(max_length=40)
+    time_zone: str = "America/New_York"
+    holiday_country: str = "US"
+    holiday_subdivision: str = ""
+    notes: str = ""
+
+
+class ClientPatch(Strict):
+    name: str | None = Field(None, max_length=200)
+    time_zone: str | None = None
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+    is_active: bool | None = None
+    notes: str | None = None
+
+
+class SiteOut(Schema):
+    id: int
+    client_id: int
+    name: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    is_office: bool
+
+
+class SiteIn(Strict):
+    client_id: int
+    name: str = Field(max_length=120)
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = "US"
+    is_office: bool = True
+
+
+class SitePatch(Strict):
+    name: str | None = Field(None, max_length=120)
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    is_office: bool | None = None
+
+
+class PersonOut(Schema):
+    id: int
+    client_id: int
+    full_name: str
+    email: str
+    phone: str
+    mobile: str
+    job_title: str
+    kind: str
+    level: str
+    site_id: int | None
+    is_active: bool
+    has_sign_in: bool
+
+    @staticmethod
+    def resolve_has_sign_in(obj: object) -> bool:
+        return getattr(obj, "user_id", None) is not None
+
+
+class PersonIn(Strict):
+    client_id: int
+    full_name: str = Field(max_length=200)
+    email: str = ""
+    phone: str = ""
+    mobile: str = ""
+    job_title: str = ""
+    kind: str = "employee"
+    level: str = ""
+    site_id: int | None = None
+
+
+class PersonPatch(Strict):
+    full_name: str | None = Field(None, max_length=200)
+    email: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+    job_title: str | None = None
+    kind: str | None = None
+    level: str | None = None
+    site_id: int | None = None
+    is_active: bool | None = None
+
+
+class AbsenceOut(Schema):
+    id: int
+    client_id: int
+    person_id: int
+    kind: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    note: str
+
+
+class AbsenceIn(Strict):
+    person_id: int
+    kind: str = "pto"
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    note: str = Field("", max_length=200)
