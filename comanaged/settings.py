@@ -15,6 +15,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -83,6 +84,8 @@ INSTALLED_APPS = [
     "comanaged.api",
     "comanaged.demo",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +204,30 @@ STORAGES = {
 # --- Secrets at rest (see comanaged/core/crypto.py): keys from the environment, else a key
 # file outside the database.
 SECRETS_KEY_FILE = Path(os.environ.get("COMANAGED_SECRETS_KEY_FILE", KEYS_DIR / "secrets.keys"))
+
+# --- Background work: Django's tasks API (django-tasks backport) on the database queue, so the
+# embedded SQLite mode needs no broker and PostgreSQL workers on many hosts share one queue.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "email"],
+    }
+}
+WORKER_HEARTBEAT_SECONDS = 15
+WORKER_STALE_AFTER_SECONDS = 60
+
+# --- E-mail out, through tasks: EMAIL_URL (smtp://user:pass@host:587/?tls=True, console:, …).
+_email = dj_email_url.parse(os.environ.get("EMAIL_URL", "smtp://localhost:25" if PRODUCTION else "console:"))
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "comanaged <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGGING = {
     "version": 1,

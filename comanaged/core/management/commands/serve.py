@@ -1,28 +1,46 @@
-"""``comanaged serve``: the embedded mode's web server (gunicorn, static files by whitenoise)."""
+"""``comanaged serve``: the embedded mode — the web server (gunicorn, static files by whitenoise)
+and a background worker beside it, stopped together."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Serve comanaged over HTTP with gunicorn (embedded mode)."
+    help = "Serve comanaged over HTTP with gunicorn, plus a background worker (embedded mode)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--workers", type=int, default=2, help="Web worker processes.")
+        parser.add_argument("--no-worker", action="store_true", help="Do not start a background worker.")
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
-        serve(host=host, port=port, workers=workers)
+    def handle(self, *args: Any, host: str, port: int, workers: int, no_worker: bool, **options: Any) -> None:
+        serve(host=host, port=port, workers=workers, with_worker=not no_worker)
 
 
-def serve(*, host: str, port: int, workers: int) -> None:
+def start_worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "comanaged.cli", "worker"])
+
+
+def serve(*, host: str, port: int, workers: int, with_worker: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
     from comanaged.wsgi import application
+
+    background = start_worker() if with_worker else None
+
+    def stop_background(_server: Any) -> None:
+        if background is not None and background.poll() is None:
+            background.terminate()
+            try:
+                background.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                background.kill()
 
     class Embedded(BaseApplication):
         def load_config(self) -> None:
@@ -30,8 +48,12 @@ def serve(*, host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 60)
+            self.cfg.set("on_exit", stop_background)
 
         def load(self) -> Any:
             return application
 
-    Embedded().run()
+    try:
+        Embedded().run()
+    finally:
+        stop_background(None)

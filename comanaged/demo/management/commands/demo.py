@@ -34,4 +34,4 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<32} {email:<40} {password}")
         self.stdout.write("")
         if not no_serve:
-            serve(host=host, port=port, workers=2)
+            serve(host=host, port=port, workers=2, with_worker=True)
