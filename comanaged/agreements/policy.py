@@ -32,6 +32,15 @@ from comanaged.tenancy.choices import UserLevel
 CENT = Decimal("0.01")
 HIGH_PRIORITIES = frozenset({Priority.P1.value, Priority.P2.value})
 
+# R16: the contractual respond targets — the time from escalation until an appropriate resource
+# is working on the ticket (R17). The SLA engine makes them configurable per agreement.
+RESPOND_TARGETS: Mapping[str, dt.timedelta] = {
+    Priority.P1.value: dt.timedelta(hours=1),
+    Priority.P2.value: dt.timedelta(hours=2),
+    Priority.P3.value: dt.timedelta(hours=14),
+    Priority.P4.value: dt.timedelta(hours=24),
+}
+
 
 @dataclass(frozen=True)
 class Decision:

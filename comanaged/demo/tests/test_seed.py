@@ -53,7 +53,8 @@ def test_the_command_reports_progress_and_the_logins_exist(capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "Demo data ready" in out
-    for _, email, password in demo_logins():
-        from django.contrib.auth import authenticate
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
 
-        assert authenticate(username=email, password=password) is not None
+    for _, email, password in demo_logins():
+        assert authenticate(RequestFactory().post("/accounts/login/"), username=email, password=password) is not None

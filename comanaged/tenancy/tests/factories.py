@@ -35,11 +35,26 @@ class VerticalFactory(factory.django.DjangoModelFactory[Vertical]):
     name = factory.LazyAttribute(lambda o: o.slug.title())
 
 
-def make_staff(*roles: str, tier: int | None = None, verticals: Iterable[Vertical] = (), **user: Any) -> StaffProfile:
-    """A staff member with these roles (a technician gets tier L1 unless told otherwise)."""
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # a fixed test secret: tests derive the current code from it
+
+
+def enrol_mfa(user: User, secret: str = TOTP_SECRET) -> None:
+    """Give a user a TOTP authenticator, as enrolment would."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+
+
+def make_staff(
+    *roles: str, tier: int | None = None, verticals: Iterable[Vertical] = (), mfa: bool = True, **user: Any
+) -> StaffProfile:
+    """A staff member with these roles (a technician gets tier L1 unless told otherwise), enrolled
+    in MFA unless ``mfa=False`` — staff must be, before anything else."""
     if "technician" in roles and tier is None:
         tier = 1
     account = UserFactory(is_staff=True, **user)
+    if mfa:
+        enrol_mfa(account)
     profile = StaffProfile.objects.create(user=account, tier=tier)
     profile.roles.set(StaffRole.objects.filter(code__in=roles))
     profile.verticals.set(list(verticals))
