@@ -143,6 +143,10 @@ class Agreement(ClientOwnedModel):
     def is_vertical(self) -> bool:
         return self.vertical_id is not None
 
+    @property
+    def covered_device_labels(self) -> list[str]:
+        return [DeviceClass(code).label for code in self.covered_device_classes or [] if code in DeviceClass.values]
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         unknown = sorted(set(self.covered_device_classes or []) - set(DeviceClass.values))

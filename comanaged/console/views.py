@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -68,6 +69,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("client")
         .order_by("expires_on")[:8],
         "today": now.date(),
+        "now": now,
     }
     return render(request, "console/dashboard.html", context)
 
@@ -220,6 +222,11 @@ def coverage(request: HttpRequest) -> HttpResponse:
 # --- detail pages ----------------------------------------------------------------------------
 
 
+def require_edit(request: HttpRequest, area: Area) -> None:
+    if not can_edit(request.user, area):
+        raise PermissionDenied
+
+
 def _scoped(model: Any, user: Any, pk: int) -> Any:
     obj = model.objects.for_user(user).filter(pk=pk).first()
     if obj is None:
@@ -262,9 +269,10 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_page(Area.AGREEMENT_LIFECYCLE, edit=True)
+@staff_page(Area.AGREEMENTS)
 def agreement_activate(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = _scoped(Agreement, request.user, pk)
+    require_edit(request, Area.AGREEMENT_LIFECYCLE)
     try:
         agreement_services.agreement_activate(agreement=agreement, actor=request.user)
     except ApplicationError as error:
@@ -276,9 +284,10 @@ def agreement_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_page(Area.AGREEMENT_LIFECYCLE, edit=True)
+@staff_page(Area.AGREEMENTS)
 def agreement_terminate(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = _scoped(Agreement, request.user, pk)
+    require_edit(request, Area.AGREEMENT_LIFECYCLE)
     form = TerminateForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the agreement ends.")
@@ -336,9 +345,10 @@ def _bound(
     return form
 
 
-@staff_page(Area.CLIENTS, edit=True)
+@staff_page(Area.CLIENTS)
 def client_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     client = _scoped(Client, request.user, pk) if pk else Client()
+    require_edit(request, Area.CLIENTS)  # after the lookup: another client's object is a 404
     form = _bound(ClientForm, request, client, lambda instance, data: [])
     return _edit(
         request,
@@ -351,9 +361,10 @@ def client_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-@staff_page(Area.PEOPLE, edit=True)
+@staff_page(Area.PEOPLE)
 def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     person = _scoped(Person, request.user, pk) if pk else Person()
+    require_edit(request, Area.PEOPLE)  # after the lookup: another client's object is a 404
     form = _bound(PersonForm, request, person, lambda instance, data: tenancy_services.person_problems(instance))
     return _edit(
         request,
@@ -366,9 +377,10 @@ def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-@staff_page(Area.AGREEMENTS, edit=True)
+@staff_page(Area.AGREEMENTS)
 def agreement_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     agreement = _scoped(Agreement, request.user, pk) if pk else Agreement()
+    require_edit(request, Area.AGREEMENTS)  # after the lookup: another client's object is a 404
     if agreement.status == AgreementStatus.TERMINATED:
         raise Http404
     form = _bound(
@@ -391,9 +403,10 @@ def agreement_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-@staff_page(Area.VENDOR_COVERAGE, edit=True)
+@staff_page(Area.VENDOR_COVERAGE)
 def coverage_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     record = _scoped(VendorCoverage, request.user, pk) if pk else VendorCoverage()
+    require_edit(request, Area.VENDOR_COVERAGE)  # after the lookup: another client's object is a 404
     form = _bound(VendorCoverageForm, request, record, lambda instance, data: [])
     return _edit(
         request,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,6 +55,9 @@ from comanaged.tenancy.services import (
 )
 
 DEMO_PASSWORD = "demo-Passw0rd-2026"
+# Every demo staff member is enrolled in TOTP with this secret (staff must use MFA);
+# `comanaged demo-code` prints the current code, or add the secret to an authenticator app.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPCOMANAGEDDEMOAAA"  # base32, 160 bits
 DOMAIN = "demo.comanaged.test"
 
 
@@ -404,6 +408,7 @@ class Seeder:
             if "admin" in seed.roles:
                 user.is_superuser = True
                 user.save(update_fields=["is_superuser"])
+            TOTP.activate(user, DEMO_TOTP_SECRET)
             staff_profile_save(
                 profile=StaffProfile(user=user, tier=seed.tier, job_title=seed.title),
                 actor=None,

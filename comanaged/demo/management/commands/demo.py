@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from comanaged.core.crypto import keyring
 from comanaged.core.management.commands.serve import serve
-from comanaged.demo.seed import demo_logins
+from comanaged.demo.seed import DEMO_TOTP_SECRET, demo_logins
 
 
 class Command(BaseCommand):
@@ -27,11 +27,16 @@ class Command(BaseCommand):
         call_command("seed_demo")
         base = f"http://{host}:{port}"
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"comanaged demo — {base}/admin/"))
+        self.stdout.write(self.style.SUCCESS(f"comanaged demo — {base}/"))
         self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}")
         self.stdout.write("Demo log-ins (all share one password):")
         for role, email, password in demo_logins():
             self.stdout.write(f"  {role:<32} {email:<40} {password}")
+        self.stdout.write(
+            f"Staff use two-factor codes: add the secret {DEMO_TOTP_SECRET} to an authenticator app,\n"
+            "or run `.venv/bin/comanaged demo-code` for the current code."
+        )
+        self.stdout.write(f"API docs: {base}/api/docs · health: {base}/health")
         self.stdout.write("")
         if not no_serve:
             serve(host=host, port=port, workers=2, with_worker=True)
