@@ -152,6 +152,9 @@ COVERAGE = Listing(
 )
 
 
+NOUN_ONE = {"clients": "client", "people": "person", "agreements": "agreement", "coverage records": "coverage record"}
+
+
 def _list(
     request: HttpRequest,
     listing: Listing,

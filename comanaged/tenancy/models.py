@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -159,6 +160,11 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return StaffRoleCode(self.code).label
+
+    @classmethod
+    def rows(cls, codes: Iterable[str]) -> list[StaffRole]:
+        """The rows for these role codes, created if missing (a flushed database loses them)."""
+        return [cls.objects.get_or_create(code=code)[0] for code in codes if code in StaffRoleCode.values]
 
 
 class StaffProfile(TimeStampedModel):

@@ -188,7 +188,7 @@ def staff_profile_save(
             actor=actor,
             checks=[lambda: staff_profile_problems(profile, role_codes)],
             m2m={
-                "roles": StaffRole.objects.filter(code__in=role_codes),
+                "roles": StaffRole.rows(role_codes),
                 "skills": skills,
                 "verticals": verticals,
             },

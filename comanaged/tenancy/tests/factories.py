@@ -56,7 +56,7 @@ def make_staff(
     if mfa:
         enrol_mfa(account)
     profile = StaffProfile.objects.create(user=account, tier=tier)
-    profile.roles.set(StaffRole.objects.filter(code__in=roles))
+    profile.roles.set(StaffRole.rows(roles))
     profile.verticals.set(list(verticals))
     return profile
 

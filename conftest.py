@@ -16,6 +16,16 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and used MFA codes live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_keys(tmp_path, settings, monkeypatch):
     """Every test gets its own secrets key file; nothing touches var/keys."""
     monkeypatch.delenv("COMANAGED_SECRETS_KEYS", raising=False)
