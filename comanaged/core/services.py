@@ -9,19 +9,41 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from comanaged.core import audit
-from comanaged.core.errors import ApplicationError, Problem
+from comanaged.core.errors import ApplicationError, CoreErrorCode, Problem
 
 M = TypeVar("M", bound=models.Model)
 Check = Callable[[], Iterable[Problem]]
 
 
 def problems_of(instance: models.Model, *, exclude: Iterable[str] = ()) -> list[Problem]:
-    """Model validation (fields, ``clean()``, constraints) as problems."""
+    """Model validation (fields, ``clean()``, constraints) as problems — plus nulls in columns
+    that cannot hold one, which Django's ``full_clean`` lets through for blank text fields."""
+    nulls = null_problems(instance)
+    if nulls:
+        return nulls
     try:
         instance.full_clean(exclude=list(exclude))
     except ValidationError as error:
         return list(ApplicationError.from_validation_error(error).problems)
     return []
+
+
+def null_problems(instance: models.Model) -> list[Problem]:
+    problems = []
+    for field in instance._meta.concrete_fields:
+        if (
+            field.null
+            or field.primary_key
+            or getattr(field, "auto_now", False)
+            or getattr(field, "auto_now_add", False)
+        ):
+            continue
+        if getattr(instance, field.attname) is None:
+            name = field.name
+            problems.append(
+                Problem(CoreErrorCode.INVALID, f"{field.verbose_name.capitalize()} cannot be empty (null).", name)
+            )
+    return problems
 
 
 def raise_problems(problems: Iterable[Problem]) -> None:

@@ -331,3 +331,20 @@ def test_people_writes_follow_the_rules_r6_r2():
     third = post(http, "/api/v1/people", {"client_id": agreement.client_id, "full_name": "Third", "level": "poc"})
     assert third.status_code == 400 and third.json()["code"] == "extra_poc_fee_required"
     assert Person.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "factory", "payload"),
+    [
+        ("clients", ClientFactory, {"notes": None}),
+        ("people", PersonFactory, {"phone": None}),
+        ("sites", SiteFactory, {"address_line1": None, "city": None}),
+        ("agreements", AgreementFactory, {"included_pocs": None, "provisioning_standard_remote": None}),
+    ],
+)
+def test_explicit_nulls_in_required_columns_are_a_400_not_a_500(admin, path, factory, payload):
+    """Found by schemathesis: a JSON null must be refused with the error shape, saving nothing."""
+    obj = factory()
+    response = patch(bearer(admin), f"/api/v1/{path}/{obj.pk}", payload)
+    assert response.status_code == 400, response.content
+    assert response.json()["field"] in payload
