@@ -135,6 +135,19 @@ class TerminateForm(forms.Form):
     ends_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
 
 
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "e.g. PSA sync"})
+    )
+    scope = forms.ChoiceField(
+        choices=[("read", "Read only"), ("write", "Read and write")],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    expires_in_days = forms.IntegerField(
+        min_value=1, max_value=366, initial=90, widget=forms.NumberInput(attrs={"class": "form-control"})
+    )
+
+
 def scope_choices(form: forms.ModelForm, user: Any) -> None:
     """Offer only rows the user may see in every foreign-key choice."""
     for field in form.fields.values():

@@ -22,4 +22,6 @@ urlpatterns = [
     path("coverage/", views.coverage, name="coverage"),
     path("coverage/new/", views.coverage_edit, name="coverage_add"),
     path("coverage/<int:pk>/edit/", views.coverage_edit, name="coverage_edit"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

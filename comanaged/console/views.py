@@ -23,12 +23,16 @@ from comanaged.agreements.choices import AgreementStatus, Plan
 from comanaged.agreements.models import Agreement, VendorCoverage
 from comanaged.agreements.policy import activation_problems
 from comanaged.agreements.selectors import activation_facts
+from comanaged.api.models import ApiToken
+from comanaged.api.services import token_issue
+from comanaged.api.services import token_revoke as revoke_token
 from comanaged.console.access import staff_page
 from comanaged.console.forms import (
     AgreementForm,
     ClientForm,
     PersonForm,
     TerminateForm,
+    TokenForm,
     VendorCoverageForm,
     scope_choices,
 )
@@ -420,3 +424,39 @@ def coverage_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         success=lambda obj: reverse("console:client", args=[obj.client_id]),
         cancel=reverse("console:coverage"),
     )
+
+
+# --- personal API tokens ---------------------------------------------------------------------
+
+
+@staff_page(Area.CLIENTS)
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The caller's own API tokens: issue (shown once), see last use, revoke."""
+    form = TokenForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        _, issued = token_issue(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
+        form = TokenForm()
+    context = {
+        "section": "tokens",
+        "form": form,
+        "issued": issued,
+        "tokens": ApiToken.objects.filter(user=request.user.pk or 0),
+    }
+    return render(request, "console/tokens.html", context)
+
+
+@require_POST
+@staff_page(Area.CLIENTS)
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    row = ApiToken.objects.filter(user=request.user.pk or 0, pk=pk).first()
+    if row is None:
+        raise Http404
+    revoke_token(token=row, actor=request.user)
+    messages.success(request, f"Token {row} revoked.")
+    return HttpResponseRedirect(reverse("console:tokens"))

@@ -194,3 +194,21 @@ def test_creating_an_agreement_in_the_console(client, world):
     assert response.status_code == 302
     agreement = Agreement.objects.filter(client=mine, plan="co_managed_plus").get()
     assert agreement.status == "draft" and agreement.covered_device_classes == ["server", "workstation"]
+
+
+def test_api_tokens_page_issues_once_shows_last_use_and_revokes(client, world):
+    from comanaged.api.models import ApiToken, digest
+
+    assert_isolated(client, reverse("console:tokens"), owner=world["admin"], wrong_role=world["poc"], login_path=LOGIN)
+    client.force_login(world["admin"])
+    response = client.post(reverse("console:tokens"), {"name": "PSA sync", "scope": "read", "expires_in_days": "30"})
+    token = response.context["issued"]
+    assert ApiToken.objects.get().digest == digest(token)
+    assert token not in client.get(reverse("console:tokens")).content.decode()  # shown once
+    row = ApiToken.objects.get()
+    other = make_staff("admin").user
+    client.force_login(other)
+    assert client.post(reverse("console:token_revoke", args=[row.pk])).status_code == 404  # not theirs
+    client.force_login(world["admin"])
+    client.post(reverse("console:token_revoke", args=[row.pk]))
+    assert ApiToken.objects.get().revoked_at is not None
