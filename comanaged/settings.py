@@ -191,6 +191,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip,10/5m/key", "reset_password": "20/m/ip,5/m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "comanaged"
+MFA_TOTP_TOLERANCE = 1  # accept one 30-second step of clock drift either way (RFC 6238 §5.2)
 # Staff must enrol in MFA before anything else (a provider may turn this off in tests only).
 COMANAGED_STAFF_MFA_REQUIRED = env_bool("COMANAGED_STAFF_MFA_REQUIRED", True)
 

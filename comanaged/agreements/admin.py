@@ -147,11 +147,9 @@ class AgreementAdmin(ScopedAdmin):
         return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None:
-            fields.append("client")  # an agreement never moves to another client
-            if obj.status == AgreementStatus.TERMINATED:
-                return [f.name for f in Agreement._meta.fields] + ["supported_offices", "activation_check"]
+        fields = list(super().get_readonly_fields(request, obj))  # includes "client" once saved
+        if obj is not None and obj.status == AgreementStatus.TERMINATED:
+            return [f.name for f in Agreement._meta.fields] + ["supported_offices", "activation_check"]
         return fields
 
     @admin.display(description="Activation check")

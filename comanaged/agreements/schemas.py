@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from ninja import Schema
 from pydantic import AwareDatetime, Field
 
-from comanaged.tenancy.schemas import Strict
+from comanaged.tenancy.schemas import Strict, internal_notes
 
 Money = Decimal
 
@@ -44,6 +45,10 @@ class AgreementOut(Schema):
     provisioning_non_standard_on_site: Money
     one_absent_poc_opens_coverage: bool
     notes: str
+
+    @staticmethod
+    def resolve_notes(obj: Any, context: Any) -> str:
+        return internal_notes(obj, context)
 
     @staticmethod
     def resolve_supported_office_ids(obj: object) -> list[int]:
@@ -104,6 +109,10 @@ class VendorCoverageOut(Schema):
     authorized_contact: str
     has_support_pin: bool
     notes: str
+
+    @staticmethod
+    def resolve_notes(obj: Any, context: Any) -> str:
+        return internal_notes(obj, context)
 
     @staticmethod
     def resolve_has_support_pin(obj: object) -> bool:

@@ -13,10 +13,12 @@ from comanaged.tenancy.models import Client, Person, Site, StaffProfile
 
 
 class StyledForm(DomainProblemsForm):
-    """Adds Bootstrap classes to every widget."""
+    """Adds Bootstrap classes to every widget; a saved row's client is fixed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk and "client" in self.fields and hasattr(self.instance, "client_id"):
+            self.fields["client"].disabled = True  # links (absences, agreements) must not cross clients
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
@@ -90,8 +92,6 @@ class AgreementForm(StyledForm):
         clients = Client.objects.for_user(user)
         self.fields["client"].queryset = clients  # type: ignore[attr-defined]
         client_id = self.instance.client_id if self.instance.pk else None
-        if self.instance.pk:
-            self.fields["client"].disabled = True  # an agreement never moves to another client
         sites = Site.objects.for_user(user)
         people = Person.objects.for_user(user)
         if client_id:

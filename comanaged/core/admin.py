@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
-from comanaged.core.errors import Problem
+from comanaged.core.errors import ApplicationError, Problem
 from comanaged.core.models import AuditEntry
 from comanaged.core.services import delete_audited, save_audited
 
@@ -58,6 +58,22 @@ def m2m_from(instance: Any, cleaned_data: dict[str, Any]) -> dict[str, Any]:
 
 
 class AuditedModelAdmin(AuditedSaves, admin.ModelAdmin):
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        """A check that fails only when the rows are saved together (e.g. two inline rows that
+        clash) rolls the whole save back and says why, instead of a 500."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as error:
+            for problem in error.problems:
+                self.message_user(request, f"Nothing was saved: {problem.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         return _bind(super().get_form(request, obj, change, **kwargs), self.problems)
 

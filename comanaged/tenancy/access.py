@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 
 from comanaged.core.errors import ApplicationError, CoreErrorCode
 from comanaged.core.pagination import require_write
+from comanaged.tenancy.choices import UserLevel
 from comanaged.tenancy.permissions import Area, can_edit, can_view
+from comanaged.tenancy.scoping import is_provider_staff
 
 
 def scoped_or_404(queryset: Any, user: Any, pk: int) -> Any:
@@ -31,9 +34,40 @@ def referenced(queryset: Any, user: Any, pk: int | None, field: str) -> Any:
 
 
 def ensure_view(request: HttpRequest, area: Area) -> None:
+    """Staff by role; a client's POC reads their client's records; an end-user only reads people
+    (and then only the POCs and themselves, see ``people_for``)."""
     user = request.user
-    if not can_view(user, area) and not _is_client_person(user):
+    if can_view(user, area):
+        return
+    person = client_person_of(user)
+    if person is None:
         raise PermissionDenied
+    if person.is_poc and area not in CLIENT_HIDDEN_AREAS:
+        return
+    if area == Area.PEOPLE:
+        return
+    raise PermissionDenied
+
+
+CLIENT_HIDDEN_AREAS = frozenset({Area.STAFF, Area.AUDIT, Area.PROVIDER})
+
+
+def client_person_of(user: Any) -> Any:
+    person = getattr(user, "person", None)
+    return person if person is not None and person.is_active else None
+
+
+def people_for(user: Any, queryset: Any) -> Any:
+    """An end-user sees who to ask (the POCs) and themselves, not the whole directory."""
+    person = client_person_of(user)
+    if person is not None and not person.is_poc and not can_view(user, Area.PEOPLE):
+        return queryset.filter(Q(level=UserLevel.POC) | Q(pk=person.pk))
+    return queryset
+
+
+def is_staff_caller(request: HttpRequest | None) -> bool:
+    """For serializers: internal notes are for provider staff only."""
+    return request is not None and is_provider_staff(request.user)
 
 
 def ensure_edit(request: HttpRequest, area: Area) -> None:
@@ -41,8 +75,3 @@ def ensure_edit(request: HttpRequest, area: Area) -> None:
     require_write(request)
     if not can_edit(request.user, area):
         raise PermissionDenied("Your role may not change this.")
-
-
-def _is_client_person(user: Any) -> bool:
-    person = getattr(user, "person", None)
-    return person is not None and person.is_active

@@ -176,7 +176,13 @@ class ClientAdmin(ScopedAdmin):
     inlines = (BusinessHoursInline, ClosureInline, SiteInline)
 
     def save_with(self, instance: Client, actor: Any, cleaned_data: dict[str, Any]) -> Any:
-        return services.client_save(client=instance, actor=actor, team=cleaned_data.get("team"))
+        # Hours come from the inline rows; defaults are added after them if none were given.
+        return services.client_save(client=instance, actor=actor, team=cleaned_data.get("team"), default_hours=False)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change and not form.instance.business_hours.exists():
+            services.client_add_default_hours(client=form.instance)
 
 
 @admin.register(Site)
@@ -208,7 +214,7 @@ class AbsenceInline(AbsenceWrites, ScopedTabularInline):
 class PersonAdmin(ScopedAdmin):
     area = Area.PEOPLE
     list_display = ("full_name", "client", "level", "kind", "email", "is_active")
-    list_filter = ("level", "kind", "is_active", "client")
+    list_filter = ("level", "kind", "is_active")  # no client filter: it would list every client
     search_fields = ("full_name", "email", "client__name")
     autocomplete_fields = ("user",)
     inlines = (AbsenceInline,)

@@ -53,6 +53,13 @@ class ScopedAdmin(RoleGated, AuditedModelAdmin):
         kwargs.setdefault("queryset", _scoped(db_field.remote_field.model._default_manager.all(), request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """A row never moves to another client: its links (absences, agreements) would cross."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and any(f.name == "client" for f in self.model._meta.fields) and "client" not in fields:
+            fields.append("client")
+        return fields
+
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         kwargs.setdefault("queryset", _scoped(db_field.remote_field.model._default_manager.all(), request.user))
         return super().formfield_for_manytomany(db_field, request, **kwargs)

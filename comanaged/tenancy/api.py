@@ -13,7 +13,7 @@ from pydantic import AwareDatetime
 from comanaged.core.pagination import paginate, require_write
 from comanaged.core.services import delete_audited
 from comanaged.tenancy import services
-from comanaged.tenancy.access import ensure_edit, ensure_view, referenced, scoped_or_404
+from comanaged.tenancy.access import ensure_edit, ensure_view, people_for, referenced, scoped_or_404
 from comanaged.tenancy.models import Absence, Client, Person, ProviderSettings, Site
 from comanaged.tenancy.permissions import Area, can_edit
 from comanaged.tenancy.schemas import (
@@ -194,7 +194,7 @@ class PersonFilters(ClientScopedFilters):
 @router.get("/people", response=PersonPage)
 def list_people(request: HttpRequest, response: HttpResponse, filters: Query[PersonFilters]) -> Any:
     ensure_view(request, Area.PEOPLE)
-    queryset = Person.objects.for_user(request.user)
+    queryset = people_for(request.user, Person.objects.for_user(request.user))
     for name in ("client_id", "level", "kind", "is_active"):
         value = getattr(filters, name)
         if value is not None:
@@ -226,7 +226,7 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
 @router.get("/people/{person_id}", response=PersonOut)
 def get_person(request: HttpRequest, person_id: int) -> Any:
     ensure_view(request, Area.PEOPLE)
-    return scoped_or_404(Person.objects, request.user, person_id)
+    return scoped_or_404(people_for(request.user, Person.objects), request.user, person_id)
 
 
 @router.patch("/people/{person_id}", response=PersonOut)

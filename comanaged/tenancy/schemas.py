@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field
+
+from comanaged.tenancy.access import is_staff_caller
 
 
 class Strict(Schema):
@@ -21,6 +24,12 @@ class ProviderOut(Schema):
     support_phone: str
 
 
+def internal_notes(obj: Any, context: Any) -> str:
+    """Provider-internal notes, blanked for a client's people."""
+    request = (context or {}).get("request")
+    return str(getattr(obj, "notes", "")) if is_staff_caller(request) else ""
+
+
 class ClientOut(Schema):
     id: int
     name: str
@@ -32,6 +41,10 @@ class ClientOut(Schema):
     notes: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_notes(obj: Any, context: Any) -> str:
+        return internal_notes(obj, context)
 
 
 class ClientIn(Strict):

@@ -135,16 +135,23 @@ def provider_settings_update(*, actor: Any, **fields: Any) -> ProviderSettings:
     return save_audited(row, actor=actor)
 
 
-def client_save(*, client: Client, actor: Any, team: Iterable[StaffProfile] | None = None) -> Client:
-    """Create or update a client; a new client gets Mon–Fri 08:00–17:00 business hours."""
+def client_save(
+    *, client: Client, actor: Any, team: Iterable[StaffProfile] | None = None, default_hours: bool = True
+) -> Client:
+    """Create or update a client; a new client gets Mon–Fri 08:00–17:00 business hours unless
+    the caller is about to give it its own (``default_hours=False``)."""
     with transaction.atomic():
         creating = client._state.adding
         save_audited(client, actor=actor, m2m={"team": team} if team is not None else None)
-        if creating:
-            for weekday, intervals in DEFAULT_WEEK.items():
-                for opens, closes in intervals:
-                    BusinessHours.objects.create(client=client, weekday=weekday, opens=opens, closes=closes)
+        if creating and default_hours:
+            client_add_default_hours(client=client)
     return client
+
+
+def client_add_default_hours(*, client: Client) -> None:
+    for weekday, intervals in DEFAULT_WEEK.items():
+        for opens, closes in intervals:
+            BusinessHours.objects.create(client=client, weekday=weekday, opens=opens, closes=closes)
 
 
 def client_add_to_team(*, client: Client, staff: StaffProfile, actor: Any) -> None:
