@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from comanaged.agreements import services
 from comanaged.agreements.choices import AgreementStatus, DeviceClass
-from comanaged.agreements.models import Agreement, ListedApplication, VendorCoverage
+from comanaged.agreements.models import Agreement, ListedApplication, SupportedOffice, VendorCoverage
 from comanaged.agreements.policy import activation_problems
 from comanaged.agreements.selectors import activation_facts
 from comanaged.core.admin import DomainProblemsForm
@@ -49,6 +49,20 @@ class ListedApplicationInline(ScopedTabularInline):
 
 
 class AgreementForm(DomainProblemsForm):
+    # The agreement's supported offices (R26); a form field of its own because the relation has
+    # an explicit through model (SupportedOffice), which the admin cannot edit directly.
+    offices = forms.ModelMultipleChoiceField(
+        queryset=Site.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Offices where on-site support is given (R26).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["offices"].initial = list(self.instance.supported_offices.all())
+
     covered_device_classes = forms.MultipleChoiceField(
         choices=DeviceClass.choices,
         required=False,
@@ -69,7 +83,6 @@ class AgreementAdmin(ScopedAdmin):
     list_display = ("reference", "client", "plan", "vertical", "status", "backup_service", "starts_on")
     list_filter = ("status", "plan", "vertical", "backup_service")
     search_fields = ("reference", "client__name")
-    filter_horizontal = ("supported_offices",)
     inlines = (ListedApplicationInline,)
     readonly_fields = (
         "reference",
@@ -111,7 +124,7 @@ class AgreementAdmin(ScopedAdmin):
         ),
         ("Required backup (R3)", {"fields": ("backup_service", "backup_monthly_price")}),
         ("Designated advisors (R5)", {"fields": ("strategic_advisor", "technology_alignment_engineer")}),
-        ("Scope (R22, R26)", {"fields": ("covered_device_classes", "supported_offices")}),
+        ("Scope (R22, R26)", {"fields": ("covered_device_classes", "offices")}),
         (
             "Provisioning rate card (R23)",
             {
@@ -134,8 +147,10 @@ class AgreementAdmin(ScopedAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         fields = form.base_fields
         # Offer only what fits: the client's own sites, staff holding the designated roles (R5, R26).
+        if "offices" in fields:
+            fields["offices"].queryset = Site.objects.for_user(request.user).select_related("client")
         if obj is not None:
-            for name in ("supported_offices", "signatory"):
+            for name in ("offices", "signatory"):
                 if name in fields:
                     fields[name].queryset = fields[name].queryset.filter(client_id=obj.client_id)
         for name, role in (
@@ -149,7 +164,7 @@ class AgreementAdmin(ScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))  # includes "client" once saved
         if obj is not None and obj.status == AgreementStatus.TERMINATED:
-            return [f.name for f in Agreement._meta.fields] + ["supported_offices", "activation_check"]
+            return [f.name for f in Agreement._meta.fields] + ["activation_check"]
         return fields
 
     @admin.display(description="Activation check")
@@ -167,12 +182,10 @@ class AgreementAdmin(ScopedAdmin):
         )
 
     def problems(self, instance: Agreement, cleaned_data: dict[str, Any]) -> list[Problem]:
-        return services.agreement_problems(instance, cleaned_data.get("supported_offices"))
+        return services.agreement_problems(instance, cleaned_data.get("offices"))
 
     def save_with(self, instance: Agreement, actor: Any, cleaned_data: dict[str, Any]) -> Any:
-        return services.agreement_save(
-            agreement=instance, actor=actor, supported_offices=cleaned_data.get("supported_offices")
-        )
+        return services.agreement_save(agreement=instance, actor=actor, supported_offices=cleaned_data.get("offices"))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # agreements are terminated, never deleted
@@ -272,11 +285,7 @@ class VendorCoverageAdmin(ScopedAdmin):
 
 
 def supported_office_expression() -> Exists:
-    return Exists(
-        Agreement.supported_offices.through.objects.filter(
-            site_id=OuterRef("pk"), agreement__status=AgreementStatus.ACTIVE
-        )
-    )
+    return Exists(SupportedOffice.objects.filter(site_id=OuterRef("pk"), agreement__status=AgreementStatus.ACTIVE))
 
 
 class SupportedOfficeFilter(admin.SimpleListFilter):

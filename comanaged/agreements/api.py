@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Query, Router, Status
 
 from comanaged.agreements import policy, selectors, services
+from comanaged.agreements.choices import AgreementStatus
 from comanaged.agreements.models import Agreement, VendorCoverage
 from comanaged.agreements.schemas import (
     AgreementFields,
@@ -37,6 +38,7 @@ from comanaged.tenancy.access import ensure_edit, ensure_view, referenced, scope
 from comanaged.tenancy.api import Page, PageQuery
 from comanaged.tenancy.models import Client, Person, ProviderSettings, Site, StaffProfile, Vertical
 from comanaged.tenancy.permissions import Area
+from comanaged.tenancy.schemas import Id
 
 router = Router(tags=["Agreements"])
 policy_router = Router(tags=["Policy questions"])
@@ -51,7 +53,7 @@ class VendorCoveragePage(Page):
 
 
 class AgreementFilters(PageQuery):
-    client_id: int | None = None
+    client_id: Id | None = None
     status: str | None = None
     plan: str | None = None
 
@@ -162,7 +164,7 @@ def terminate_agreement(request: HttpRequest, agreement_id: int, payload: Termin
 
 
 class CoverageFilters(PageQuery):
-    client_id: int | None = None
+    client_id: Id | None = None
     vendor: str | None = None
 
 
@@ -220,9 +222,18 @@ def _decision(decision: policy.Decision) -> dict[str, Any]:
     return data
 
 
-def _agreement_for_question(request: HttpRequest, agreement_id: int) -> Agreement:
+def _agreement_for_question(request: HttpRequest, agreement_id: int, *, active: bool = True) -> Agreement:
+    """The agreement a question is about; scope questions (R19, R22, R26) need an active one."""
     ensure_view(request, Area.AGREEMENTS)
-    return scoped_or_404(Agreement.objects, request.user, agreement_id)
+    agreement: Agreement = scoped_or_404(Agreement.objects, request.user, agreement_id)
+    if active and agreement.status != AgreementStatus.ACTIVE:
+        raise ApplicationError(
+            "agreement_not_active",
+            f"{agreement.reference} is {agreement.get_status_display().lower()}; "
+            "coverage questions are answered from an active agreement.",
+            field="agreement_id",
+        )
+    return agreement
 
 
 @policy_router.post(
@@ -269,7 +280,7 @@ def on_site_support(request: HttpRequest, payload: OnSiteIn) -> Any:
 
 @policy_router.post("/provisioning-cost", response=ProvisioningOut, summary="What does provisioning cost? (R23)")
 def provisioning_cost(request: HttpRequest, payload: ProvisioningIn) -> Any:
-    agreement = _agreement_for_question(request, payload.agreement_id)
+    agreement = _agreement_for_question(request, payload.agreement_id, active=False)  # quotes for drafts too
     rates = selectors.provisioning_rates(agreement)
     total = policy.provisioning_cost(
         configuration=payload.configuration, delivery=payload.delivery, quantity=payload.quantity, rates=rates

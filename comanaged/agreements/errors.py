@@ -17,3 +17,4 @@ class AgreementErrorCode(StrEnum):
     ALREADY_ACTIVE = "client_has_active_agreement"
     WRONG_CLIENT = "wrong_client"
     TERMINATION_REASON_REQUIRED = "termination_reason_required"
+    ENDS_BEFORE_START = "ends_before_start"

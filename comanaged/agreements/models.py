@@ -72,7 +72,7 @@ class Agreement(ClientOwnedModel):
         Person,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="signed_agreements",
         help_text="The client's person who signed the agreement.",
     )
@@ -105,6 +105,7 @@ class Agreement(ClientOwnedModel):
         Site,
         blank=True,
         related_name="supporting_agreements",
+        through="SupportedOffice",
         help_text="Offices where on-site support is given (R26).",
     )
 
@@ -177,6 +178,20 @@ class Agreement(ClientOwnedModel):
             )
         if errors:
             raise ValidationError(errors)
+
+
+class SupportedOffice(models.Model):
+    """An office listed in an agreement (R26). A listed site cannot be deleted out from under the
+    contract: remove it from the agreement first (that change is audited)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agreement", "site"], name="supported_office_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site} on {self.agreement_id}"
 
 
 class ListedApplication(ClientOwnedModel):

@@ -507,7 +507,7 @@ def activation_problems(facts: ActivationFacts) -> list[Problem]:
         problems.append(
             Problem(
                 Code.STRATEGIC_ADVISOR_REQUIRED,
-                "Designate the Strategic Advisor (R5).",
+                "Designate a Strategic Advisor (R5).",
                 "strategic_advisor",
             )
         )
@@ -523,7 +523,7 @@ def activation_problems(facts: ActivationFacts) -> list[Problem]:
         problems.append(
             Problem(
                 Code.TAE_REQUIRED,
-                "Designate the Technology Alignment Engineer (R5).",
+                "Designate a Technology Alignment Engineer (R5).",
                 "technology_alignment_engineer",
             )
         )

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from comanaged.tenancy.schemas import Strict, internal_notes
+from comanaged.agreements.choices import DeviceClass, Ownership
+from comanaged.tenancy.schemas import Id, Instant, Strict, internal_notes
 
 Money = Decimal
 
@@ -17,7 +18,7 @@ Money = Decimal
 class AgreementOut(Schema):
     id: int
     reference: str
-    client_id: int
+    client_id: Id
     plan: str
     vertical_id: int | None
     status: str
@@ -60,10 +61,10 @@ MoneyIn = Decimal
 
 class AgreementFields(Strict):
     plan: str | None = None
-    vertical_id: int | None = None
+    vertical_id: Id | None = None
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
-    signatory_id: int | None = None
+    signatory_id: Id | None = None
     included_pocs: int | None = Field(None, ge=0, le=1000)
     extra_poc_monthly_fee: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     end_user_monthly_fee: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
@@ -72,10 +73,10 @@ class AgreementFields(Strict):
     email_only_monthly_fee: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     backup_service: str | None = None
     backup_monthly_price: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
-    strategic_advisor_id: int | None = None
-    technology_alignment_engineer_id: int | None = None
+    strategic_advisor_id: Id | None = None
+    technology_alignment_engineer_id: Id | None = None
     covered_device_classes: list[str] | None = None
-    supported_office_ids: list[int] | None = None
+    supported_office_ids: list[Id] | None = Field(None, max_length=500)
     provisioning_standard_remote: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     provisioning_standard_on_site: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     provisioning_non_standard_remote: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
@@ -85,7 +86,7 @@ class AgreementFields(Strict):
 
 
 class AgreementIn(AgreementFields):
-    client_id: int
+    client_id: Id
     plan: str | None = "co_managed"
 
 
@@ -96,7 +97,7 @@ class TerminateIn(Strict):
 
 class VendorCoverageOut(Schema):
     id: int
-    client_id: int
+    client_id: Id
     vendor: str
     covers: str
     kind: str
@@ -135,7 +136,7 @@ class VendorCoverageFields(Strict):
 
 
 class VendorCoverageIn(VendorCoverageFields):
-    client_id: int
+    client_id: Id
     vendor: str = Field(max_length=120)
     covers: str = Field(max_length=300)
 
@@ -151,9 +152,9 @@ class DecisionOut(Schema):
 
 
 class EscalationIn(Strict):
-    person_id: int
+    person_id: Id
     priority: str = Field(pattern="^P[1-4]$")
-    at: AwareDatetime | None = None
+    at: Instant | None = None
     runbooks_complete: bool = False
 
 
@@ -165,9 +166,9 @@ class EscalationOut(DecisionOut):
 
 
 class DeviceCoverageIn(Strict):
-    agreement_id: int
-    device_class: str
-    ownership: str = "client"
+    agreement_id: Id
+    device_class: str = Field(pattern=f"^({'|'.join(DeviceClass.values)})$")
+    ownership: str = Field("client", pattern=f"^({'|'.join(Ownership.values)})$")
     beyond_vendor_support: bool = False
     mobile_platform_vendor_supported: bool = True
 
@@ -177,17 +178,17 @@ class CoverageOut(DecisionOut):
 
 
 class ApplicationIn(Strict):
-    agreement_id: int
+    agreement_id: Id
     name: str = Field(max_length=200)
 
 
 class OnSiteIn(Strict):
-    agreement_id: int
-    site_id: int | None = None
+    agreement_id: Id
+    site_id: Id | None = None
 
 
 class ProvisioningIn(Strict):
-    agreement_id: int
+    agreement_id: Id
     configuration: str = Field(pattern="^(standard|non_standard)$")
     delivery: str = Field(pattern="^(remote|on_site)$")
     quantity: int = Field(ge=1, le=10000)
@@ -204,9 +205,9 @@ class ProvisioningOut(Schema):
 
 
 class VendorEscalationIn(Strict):
-    client_id: int
-    coverage_ids: list[int] | None = None
-    on: dt.date | None = None
+    client_id: Id
+    coverage_ids: list[Id] | None = Field(None, max_length=500)
+    on: dt.date | None = Field(None, ge=dt.date(1970, 1, 1), le=dt.date(2200, 1, 1))
 
 
 class VendorEscalationOut(DecisionOut):

@@ -46,11 +46,15 @@ def activation_facts(agreement: Agreement) -> ActivationFacts:
         starts_on=agreement.starts_on,
         backup_service=agreement.backup_service,
         backup_monthly_price=agreement.backup_monthly_price,
-        has_strategic_advisor=advisor is not None,
+        # R5: designated *and* still holding the role (roles can be taken away after designation).
+        has_strategic_advisor=advisor is not None and advisor.has_role("strategic_advisor"),
         strategic_advisor_has_vertical=bool(
             advisor and agreement.vertical_id and advisor.verticals.filter(pk=agreement.vertical_id).exists()
         ),
-        has_technology_alignment_engineer=agreement.technology_alignment_engineer_id is not None,
+        has_technology_alignment_engineer=(
+            agreement.technology_alignment_engineer is not None
+            and agreement.technology_alignment_engineer.has_role("technology_alignment_engineer")
+        ),
         poc_count=len(active_poc_ids(agreement.client_id)),
         included_pocs=agreement.included_pocs,
         extra_poc_fee=agreement.extra_poc_monthly_fee,

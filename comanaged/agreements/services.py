@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from comanaged.agreements.choices import AgreementStatus
@@ -54,7 +55,7 @@ def _next_reference() -> str:
     last = (
         Agreement.objects.select_for_update()
         .filter(reference__startswith=prefix)
-        .order_by("-reference")
+        .order_by(Length("reference").desc(), "-reference")  # AGR-2026-10000 after AGR-2026-9999
         .values_list("reference", flat=True)
         .first()
     )
@@ -94,7 +95,13 @@ def agreement_activate(*, agreement: Agreement, actor: Any, at: dt.datetime | No
         before = audit.snapshot(locked)
         locked.status = AgreementStatus.ACTIVE
         locked.activated_at = at or timezone.now()
-        locked.save(update_fields=["status", "activated_at", "updated_at"])
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["status", "activated_at", "updated_at"])
+        except IntegrityError as error:  # another draft of this client was activated meanwhile
+            raise ApplicationError(
+                Code.ALREADY_ACTIVE, "The client already has an active agreement; terminate it first.", field="client"
+            ) from error
         audit.record(actor=actor, action="activate", instance=locked, before=before, after=audit.snapshot(locked))
     agreement.refresh_from_db()
     return agreement
@@ -116,7 +123,9 @@ def agreement_terminate(
         at = at or timezone.now()
         ends_on = ends_on or at.date()
         if locked.starts_on and ends_on < locked.starts_on:
-            raise ApplicationError(Code.NOT_ACTIVE, "The agreement cannot end before it starts.", field="ends_on")
+            raise ApplicationError(
+                Code.ENDS_BEFORE_START, "The agreement cannot end before it starts.", field="ends_on"
+            )
         before = audit.snapshot(locked)
         locked.status = AgreementStatus.TERMINATED
         locked.terminated_at = at

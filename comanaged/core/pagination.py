@@ -78,7 +78,7 @@ def paginate(
         try:
             value = model_field.to_python(payload["v"]) if model_field is not None else payload["v"]
             last_id = int(payload["id"])
-        except (ValidationError, TypeError, ValueError) as exc:
+        except (ValidationError, TypeError, ValueError, OverflowError) as exc:
             raise ApplicationError("invalid_cursor", "The cursor is not valid.", field="cursor") from exc
         op = "lt" if descending else "gt"
         queryset = queryset.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": last_id}))

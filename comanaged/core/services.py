@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import ProtectedError, RestrictedError
 
 from comanaged.core import audit
 from comanaged.core.errors import ApplicationError, CoreErrorCode, Problem
@@ -90,12 +91,18 @@ def save_audited(
 
 
 def delete_audited(instance: models.Model, *, actor: Any, note: str = "") -> None:
-    """Delete a row and record what it was."""
+    """Delete a row and record what it was; a row other records depend on is refused (409)."""
     with transaction.atomic():
         before = audit.snapshot(instance)
         label, pk = str(instance), instance.pk
         client_id = audit._client_id_of(instance)
-        instance.delete()
+        try:
+            instance.delete()
+        except (ProtectedError, RestrictedError) as error:
+            users = sorted({str(obj) for obj in list(error.args[1])[:5]})
+            raise ApplicationError(
+                CoreErrorCode.CONFLICT, f"{label} is still in use ({', '.join(users)}); change those first."
+            ) from error
         audit.record(
             actor=actor,
             action="delete",

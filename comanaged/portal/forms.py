@@ -22,8 +22,13 @@ class PtoForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         first, last = data.get("first_day"), data.get("last_day")
-        if first and last and last < first:
+        today = dt.date.today()
+        if first and not today - dt.timedelta(days=366) <= first <= today + dt.timedelta(days=3 * 366):
+            self.add_error("first_day", "Record time off within the past year or the next three years.")
+        elif first and last and last < first:
             self.add_error("last_day", "The last day cannot be before the first day.")
+        elif first and last and (last - first).days > 366:
+            self.add_error("last_day", "Record at most a year at a time.")
         return data
 
     def period(self, time_zone: str) -> tuple[dt.datetime, dt.datetime]:

@@ -14,9 +14,13 @@ from comanaged.tenancy.choices import UserLevel
 from comanaged.tenancy.permissions import Area, can_edit, can_view
 from comanaged.tenancy.scoping import is_provider_staff
 
+MAX_ID = 2**63 - 1
+
 
 def scoped_or_404(queryset: Any, user: Any, pk: int) -> Any:
     """The row if the user may see it; otherwise 404, exactly like a missing row."""
+    if not 1 <= pk <= MAX_ID:
+        raise Http404
     obj = queryset.for_user(user).filter(pk=pk).first()
     if obj is None:
         raise Http404
@@ -27,7 +31,7 @@ def referenced(queryset: Any, user: Any, pk: int | None, field: str) -> Any:
     """A row named in a request body: one the user may see, or a ``not_found`` problem."""
     if pk is None:
         return None
-    obj = queryset.for_user(user).filter(pk=pk).first()
+    obj = queryset.for_user(user).filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
     if obj is None:
         raise ApplicationError(CoreErrorCode.NOT_FOUND, f"No such {field.removesuffix('_id')}.", field=field)
     return obj

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from comanaged.core.pagination import paginate, require_write
 from comanaged.core.services import delete_audited
@@ -22,6 +21,8 @@ from comanaged.tenancy.schemas import (
     ClientIn,
     ClientOut,
     ClientPatch,
+    Id,
+    Instant,
     PersonIn,
     PersonOut,
     PersonPatch,
@@ -127,7 +128,7 @@ def update_client(request: HttpRequest, client_id: int, payload: ClientPatch) ->
 
 
 class ClientScopedFilters(PageQuery):
-    client_id: int | None = None
+    client_id: Id | None = None
     q: str | None = None
 
 
@@ -244,9 +245,9 @@ def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) ->
 
 
 class AbsenceFilters(PageQuery):
-    client_id: int | None = None
-    person_id: int | None = None
-    active_at: AwareDatetime | None = None
+    client_id: Id | None = None
+    person_id: Id | None = None
+    active_at: Instant | None = None
 
 
 @router.get("/absences", response=AbsencePage)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from comanaged.tenancy.access import is_staff_caller
+from comanaged.tenancy.access import MAX_ID, is_staff_caller
+
+# Database ids are signed 64-bit; anything outside is refused as invalid input, not a 500.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Instants a contract can be about; far-off dates would overflow time-zone arithmetic.
+Instant = Annotated[
+    AwareDatetime, Field(ge=dt.datetime(1970, 1, 1, tzinfo=dt.UTC), le=dt.datetime(2200, 1, 1, tzinfo=dt.UTC))
+]
 
 
 class Strict(Schema):
@@ -67,7 +74,7 @@ class ClientPatch(Strict):
 
 class SiteOut(Schema):
     id: int
-    client_id: int
+    client_id: Id
     name: str
     address_line1: str
     address_line2: str
@@ -79,7 +86,7 @@ class SiteOut(Schema):
 
 
 class SiteIn(Strict):
-    client_id: int
+    client_id: Id
     name: str = Field(max_length=120)
     address_line1: str = ""
     address_line2: str = ""
@@ -103,7 +110,7 @@ class SitePatch(Strict):
 
 class PersonOut(Schema):
     id: int
-    client_id: int
+    client_id: Id
     full_name: str
     email: str
     phone: str
@@ -121,7 +128,7 @@ class PersonOut(Schema):
 
 
 class PersonIn(Strict):
-    client_id: int
+    client_id: Id
     full_name: str = Field(max_length=200)
     email: str = ""
     phone: str = ""
@@ -129,7 +136,7 @@ class PersonIn(Strict):
     job_title: str = ""
     kind: str = "employee"
     level: str = ""
-    site_id: int | None = None
+    site_id: Id | None = None
 
 
 class PersonPatch(Strict):
@@ -140,13 +147,13 @@ class PersonPatch(Strict):
     job_title: str | None = None
     kind: str | None = None
     level: str | None = None
-    site_id: int | None = None
+    site_id: Id | None = None
     is_active: bool | None = None
 
 
 class AbsenceOut(Schema):
     id: int
-    client_id: int
+    client_id: Id
     person_id: int
     kind: str
     starts_at: dt.datetime
@@ -155,8 +162,8 @@ class AbsenceOut(Schema):
 
 
 class AbsenceIn(Strict):
-    person_id: int
+    person_id: Id
     kind: str = "pto"
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     note: str = Field("", max_length=200)

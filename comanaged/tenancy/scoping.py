@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db import models
 
 if TYPE_CHECKING:
-    from comanaged.tenancy.models import Client
+    from comanaged.tenancy.models import Client  # noqa: F401 - named in a type parameter
 
 GLOBAL_ROLES = frozenset({"admin", "dispatcher", "billing"})
 
@@ -97,6 +97,3 @@ class ClientOwnedQuerySet(models.QuerySet[_M]):
         if scope.all_clients:
             return self.all()
         return self.filter(client_id__in=scope.client_ids)
-
-    def for_client(self, client: Client | int) -> ClientOwnedQuerySet[_M]:
-        return self.filter(client_id=getattr(client, "pk", client))

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from comanaged.tenancy.calendar import BusinessCalendar, week_from_rows
 from comanaged.tenancy.choices import UserLevel
-from comanaged.tenancy.models import Absence, BusinessHours, Client, Closure, Person
+from comanaged.tenancy.models import BusinessHours, Client, Closure, Person
 
 
 def client_calendar(client: Client) -> BusinessCalendar:
@@ -26,11 +23,3 @@ def active_poc_ids(client: Client | int) -> frozenset[int]:
     return frozenset(
         Person.objects.filter(client=client, level=UserLevel.POC, is_active=True).values_list("pk", flat=True)
     )
-
-
-def poc_absences_around(client: Client | int, at: dt.datetime) -> list[Absence]:
-    return list(Absence.objects.filter(client=client, starts_at__lte=at, ends_at__gt=at))
-
-
-def visible_clients(user: Any) -> Any:
-    return Client.objects.for_user(user)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from comanaged.core import audit
 from comanaged.core.errors import Problem
 from comanaged.core.services import save_audited
 from comanaged.tenancy import hooks
@@ -204,6 +205,7 @@ def staff_profile_save(
         if not user.is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
+            audit.record(actor=actor, action="admin_access_granted", instance=user, changes={"is_staff": [False, True]})
         profile.__dict__.pop("_role_codes", None)
     return profile
 

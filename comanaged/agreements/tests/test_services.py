@@ -284,3 +284,28 @@ def test_a_person_of_another_client_cannot_sign_the_agreement():
     agreement.signatory = PersonFactory(client=agreement.client, level=UserLevel.POC)
     agreement_save(agreement=agreement, actor=None)
     assert Agreement.objects.get(pk=agreement.pk).signatory == agreement.signatory
+
+
+def test_r5_an_advisor_who_lost_the_role_blocks_activation():
+    agreement = AgreementFactory()
+    agreement.strategic_advisor.roles.clear()
+    fresh = Agreement.objects.get(pk=agreement.pk)
+    with pytest.raises(ApplicationError) as caught:
+        agreement_activate(agreement=fresh, actor=None)
+    assert caught.value.field == "strategic_advisor"
+
+
+def test_references_keep_counting_past_9999():
+    year = timezone.now().year
+    AgreementFactory(reference=f"AGR-{year}-9999")
+    AgreementFactory(reference=f"AGR-{year}-10000")
+    created = agreement_save(agreement=AgreementFactory.build(client=ClientFactory(), reference=""), actor=None)
+    assert created.reference == f"AGR-{year}-10001"
+
+
+def test_ending_before_the_start_names_the_field():
+    agreement = AgreementFactory(starts_on=dt.date(2026, 6, 1))
+    agreement_activate(agreement=agreement, actor=None)
+    with pytest.raises(ApplicationError) as caught:
+        agreement_terminate(agreement=agreement, actor=None, reason="x", ends_on=dt.date(2026, 1, 1))
+    assert (caught.value.code, caught.value.field) == ("ends_before_start", "ends_on")

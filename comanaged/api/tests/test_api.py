@@ -348,3 +348,74 @@ def test_explicit_nulls_in_required_columns_are_a_400_not_a_500(admin, path, fac
     response = patch(bearer(admin), f"/api/v1/{path}/{obj.pk}", payload)
     assert response.status_code == 400, response.content
     assert response.json()["field"] in payload
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload"),
+    [
+        ("get", "/api/v1/people?client_id=1000000000000000000000000000000", None),
+        ("get", "/api/v1/clients/1000000000000000000000000000000", None),
+        ("get", "/api/v1/absences?active_at=0001-01-01T00:00:00Z", None),
+        ("get", "/api/v1/clients?cursor=eyJvIjoibmFtZSIsInYiOiJ4IiwiaWQiOjFlNDAwfQ", None),
+        ("post", "/api/v1/policy/vendor-escalation", {"client_id": 1, "coverage_ids": [10**30]}),
+        ("post", "/api/v1/policy/may-escalate", {"person_id": 1, "priority": "P1", "at": "0001-01-01T00:00:00Z"}),
+        (
+            "post",
+            "/api/v1/policy/device-coverage",
+            {"agreement_id": 1, "device_class": "server", "ownership": "garbage"},
+        ),
+        ("post", "/api/v1/sites", {"client_id": 10**30, "name": "x"}),
+    ],
+)
+def test_out_of_range_ids_dates_and_choices_are_4xx_not_500(admin, method, url, payload):
+    """Found in review: huge ids and far-off dates overflowed the database or the time-zone maths."""
+    ClientFactory()
+    http = bearer(admin)
+    response = http.get(url) if method == "get" else post(http, url, payload)
+    assert 400 <= response.status_code < 500, response.content
+    assert set(response.json()) == {"code", "message", "field", "problems"}
+
+
+def test_an_end_user_reads_only_the_pocs_and_no_internal_notes():
+    agreement = AgreementFactory(notes="internal: margin is thin")
+    client_obj = agreement.client
+    Client.objects.filter(pk=client_obj.pk).update(notes="internal: slow payer")
+    poc = PersonFactory(client=client_obj, level="poc")
+    colleague = PersonFactory(client=client_obj, level="end_user")
+    me = PersonFactory(client=client_obj, level="end_user")
+    http = bearer(sign_in_person(me))
+    people = {p["id"] for p in http.get("/api/v1/people").json()["items"]}
+    assert people == {poc.pk, me.pk} and colleague.pk not in people
+    assert http.get(f"/api/v1/people/{colleague.pk}").status_code == 404
+    for path in ("agreements", "vendor-coverage", "clients", "sites"):
+        assert http.get(f"/api/v1/{path}").status_code == 403
+    poc_http = bearer(sign_in_person(poc))
+    body = poc_http.get(f"/api/v1/agreements/{agreement.pk}").json()
+    assert body["notes"] == "" and poc_http.get(f"/api/v1/clients/{client_obj.pk}").json()["notes"] == ""
+    staff_body = bearer(make_staff("dispatcher").user).get(f"/api/v1/agreements/{agreement.pk}").json()
+    assert staff_body["notes"] == "internal: margin is thin"
+
+
+def test_r26_a_supported_office_cannot_be_deleted_from_under_the_agreement():
+    agreement = AgreementFactory()
+    office = SiteFactory(client=agreement.client)
+    from comanaged.agreements.services import agreement_save
+
+    agreement_save(agreement=agreement, actor=None, supported_offices=[office])
+    http = bearer(make_staff("dispatcher").user)
+    response = http.delete(f"/api/v1/sites/{office.pk}")
+    assert response.status_code == 409 and response.json()["code"] == "conflict"
+    assert list(agreement.supported_offices.all()) == [office]
+
+
+def test_r22_r26_scope_questions_need_an_active_agreement():
+    draft = AgreementFactory()
+    http = bearer(make_staff("dispatcher").user)
+    refused = post(http, "/api/v1/policy/device-coverage", {"agreement_id": draft.pk, "device_class": "server"})
+    assert refused.status_code == 400 and refused.json()["code"] == "agreement_not_active"
+    quote = post(
+        http,
+        "/api/v1/policy/provisioning-cost",
+        {"agreement_id": draft.pk, "configuration": "standard", "delivery": "remote", "quantity": 1},
+    )
+    assert quote.status_code == 200  # a price can be quoted from a draft

@@ -12,6 +12,7 @@ import pytest
 from django.forms.models import model_to_dict
 from django.test import Client as HttpClient
 
+from comanaged.agreements.services import agreement_activate
 from comanaged.agreements.tests.factories import AgreementFactory, VendorCoverageFactory
 from comanaged.core.testing import assert_isolated
 from comanaged.tenancy.tests.factories import (
@@ -58,6 +59,10 @@ def world():
             "coverage": VendorCoverageFactory(client=client),
         }
     objects["poc_user"] = sign_in_person(objects["mine"]["person"])
+    # Scope questions (R19, R22, R26) are answered from an active agreement: another client's.
+    active = AgreementFactory()
+    agreement_activate(agreement=active, actor=None)
+    objects["theirs"]["active_agreement"] = active
     return {"objects": objects, "admin": make_staff("admin").user, "outsider": advisor.user}
 
 
@@ -141,20 +146,20 @@ CASES = {
     "device coverage": Case(
         "post",
         lambda o: "/api/v1/policy/device-coverage",
-        "agreement",
-        lambda o: {"agreement_id": o["theirs"]["agreement"].pk, "device_class": "server"},
+        "active_agreement",
+        lambda o: {"agreement_id": o["theirs"]["active_agreement"].pk, "device_class": "server"},
     ),
     "application listed": Case(
         "post",
         lambda o: "/api/v1/policy/application-listed",
-        "agreement",
-        lambda o: {"agreement_id": o["theirs"]["agreement"].pk, "name": "X"},
+        "active_agreement",
+        lambda o: {"agreement_id": o["theirs"]["active_agreement"].pk, "name": "X"},
     ),
     "on-site support": Case(
         "post",
         lambda o: "/api/v1/policy/on-site-support",
-        "agreement",
-        lambda o: {"agreement_id": o["theirs"]["agreement"].pk},
+        "active_agreement",
+        lambda o: {"agreement_id": o["theirs"]["active_agreement"].pk},
     ),
     "provisioning cost": Case(
         "post",

@@ -339,7 +339,7 @@ def test_supported_offices_of_another_client_are_refused_in_the_admin_form(clien
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     data.update(
         {
-            "supported_offices": [foreign.pk],
+            "offices": [foreign.pk],
             "covered_device_classes": ["server"],
             "listed_applications-TOTAL_FORMS": "0",
             "listed_applications-INITIAL_FORMS": "0",
@@ -348,7 +348,7 @@ def test_supported_offices_of_another_client_are_refused_in_the_admin_form(clien
     data = {k: v for k, v in data.items() if k != "client"}
     response = client.post(reverse("admin:agreements_agreement_change", args=[agreement.pk]), data)
     assert response.status_code == 200
-    assert "supported_offices" in response.context["adminform"].form.errors  # not even offered
+    assert "offices" in response.context["adminform"].form.errors  # not even offered
     assert not agreement.supported_offices.exists()
     assert VendorCoverage.objects.count() == 2
 
@@ -436,3 +436,24 @@ def test_the_absence_form_offers_only_pocs(client, world):
     client.force_login(world.admin)
     form = client.get(reverse("admin:tenancy_absence_add")).context["adminform"].form
     assert set(form.fields["person"].queryset.values_list("level", flat=True)) == {"poc"}
+
+
+def test_r26_supported_offices_are_edited_in_the_admin(client, world):
+    agreement: Agreement = world.objects["mine"]["agreement"]
+    own = world.objects["mine"]["site"]
+    client.force_login(world.admin)
+    form = client.get(reverse("admin:agreements_agreement_change", args=[agreement.pk])).context["adminform"].form
+    assert set(form.fields["offices"].queryset) == {own}
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {k: v for k, v in data.items() if k != "client"}
+    data.update(
+        {
+            "offices": [own.pk],
+            "covered_device_classes": ["server"],
+            "listed_applications-TOTAL_FORMS": "0",
+            "listed_applications-INITIAL_FORMS": "0",
+        }
+    )
+    response = client.post(reverse("admin:agreements_agreement_change", args=[agreement.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert list(agreement.supported_offices.all()) == [own]
