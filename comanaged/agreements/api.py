@@ -33,7 +33,7 @@ from comanaged.agreements.schemas import (
     VendorEscalationOut,
 )
 from comanaged.core.errors import ApplicationError, CoreErrorCode
-from comanaged.core.pagination import paginate
+from comanaged.core.pagination import page_of
 from comanaged.tenancy.access import ensure_edit, ensure_view, referenced, scoped_or_404
 from comanaged.tenancy.api import Page, PageQuery
 from comanaged.tenancy.models import Client, Person, ProviderSettings, Site, StaffProfile, Vertical
@@ -102,17 +102,14 @@ def list_agreements(request: HttpRequest, response: HttpResponse, filters: Query
         value = getattr(filters, name)
         if value is not None:
             queryset = queryset.filter(**{name: value})
-    items, next_url = paginate(
+    return page_of(
         request,
         response,
         queryset,
-        ordering=filters.ordering,
+        filters,
         default="reference",
         allowed={"reference": "reference", "created_at": "created_at", "status": "status"},
-        limit=filters.limit,
-        cursor=filters.cursor,
     )
-    return {"items": items, "next": next_url}
 
 
 @router.post("/agreements", response={201: AgreementOut}, summary="Create a draft agreement")
@@ -176,17 +173,9 @@ def list_coverage(request: HttpRequest, response: HttpResponse, filters: Query[C
         queryset = queryset.filter(client_id=filters.client_id)
     if filters.vendor:
         queryset = queryset.filter(vendor__icontains=filters.vendor)
-    items, next_url = paginate(
-        request,
-        response,
-        queryset,
-        ordering=filters.ordering,
-        default="vendor",
-        allowed={"vendor": "vendor", "created_at": "created_at"},
-        limit=filters.limit,
-        cursor=filters.cursor,
+    return page_of(
+        request, response, queryset, filters, default="vendor", allowed={"vendor": "vendor", "created_at": "created_at"}
     )
-    return {"items": items, "next": next_url}
 
 
 @router.post("/vendor-coverage", response={201: VendorCoverageOut}, tags=["Vendor coverage"])

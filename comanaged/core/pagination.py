@@ -98,6 +98,30 @@ def paginate(
     return rows, next_url
 
 
+def page_of(
+    request: HttpRequest,
+    response: HttpResponse,
+    queryset: QuerySet[Any],
+    query: Any,
+    *,
+    default: str,
+    allowed: Mapping[str, str],
+) -> dict[str, Any]:
+    """A list endpoint's body, ``{"items": [...], "next": url}``, from its paging parameters
+    (``query.limit``, ``query.cursor``, ``query.ordering``)."""
+    items, next_url = paginate(
+        request,
+        response,
+        queryset,
+        ordering=query.ordering,
+        default=default,
+        allowed=allowed,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return {"items": items, "next": next_url}
+
+
 def _value_of(row: Any, field: str) -> Any:
     value = row
     for part in field.split("__"):

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
-from comanaged.core.pagination import paginate, require_write
+from comanaged.core.pagination import page_of, require_write
 from comanaged.core.services import delete_audited
 from comanaged.tenancy import services
 from comanaged.tenancy.access import ensure_edit, ensure_view, people_for, referenced, scoped_or_404
@@ -90,17 +90,14 @@ def list_clients(request: HttpRequest, response: HttpResponse, filters: Query[Cl
         queryset = queryset.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
     if filters.is_active is not None:
         queryset = queryset.filter(is_active=filters.is_active)
-    items, next_url = paginate(
+    return page_of(
         request,
         response,
         queryset,
-        ordering=filters.ordering,
+        filters,
         default="name",
         allowed={"name": "name", "code": "code", "created_at": "created_at"},
-        limit=filters.limit,
-        cursor=filters.cursor,
     )
-    return {"items": items, "next": next_url}
 
 
 @router.post("/clients", response={201: ClientOut}, summary="Create a client")
@@ -140,17 +137,14 @@ def list_sites(request: HttpRequest, response: HttpResponse, filters: Query[Clie
         queryset = queryset.filter(client_id=filters.client_id)
     if filters.q:
         queryset = queryset.filter(Q(name__icontains=filters.q) | Q(city__icontains=filters.q))
-    items, next_url = paginate(
+    return page_of(
         request,
         response,
         queryset,
-        ordering=filters.ordering,
+        filters,
         default="name",
         allowed={"name": "name", "city": "city", "created_at": "created_at"},
-        limit=filters.limit,
-        cursor=filters.cursor,
     )
-    return {"items": items, "next": next_url}
 
 
 @router.post("/sites", response={201: SiteOut})
@@ -202,17 +196,14 @@ def list_people(request: HttpRequest, response: HttpResponse, filters: Query[Per
             queryset = queryset.filter(**{name: value})
     if filters.q:
         queryset = queryset.filter(Q(full_name__icontains=filters.q) | Q(email__icontains=filters.q))
-    items, next_url = paginate(
+    return page_of(
         request,
         response,
         queryset,
-        ordering=filters.ordering,
+        filters,
         default="full_name",
         allowed={"full_name": "full_name", "created_at": "created_at", "level": "level"},
-        limit=filters.limit,
-        cursor=filters.cursor,
     )
-    return {"items": items, "next": next_url}
 
 
 @router.post("/people", response={201: PersonOut})
@@ -260,17 +251,14 @@ def list_absences(request: HttpRequest, response: HttpResponse, filters: Query[A
         queryset = queryset.filter(person_id=filters.person_id)
     if filters.active_at is not None:
         queryset = queryset.filter(starts_at__lte=filters.active_at, ends_at__gt=filters.active_at)
-    items, next_url = paginate(
+    return page_of(
         request,
         response,
         queryset,
-        ordering=filters.ordering,
+        filters,
         default="-starts_at",
         allowed={"starts_at": "starts_at", "ends_at": "ends_at"},
-        limit=filters.limit,
-        cursor=filters.cursor,
     )
-    return {"items": items, "next": next_url}
 
 
 def _may_record_absence_of(request: HttpRequest, person: Person) -> None:

@@ -27,6 +27,18 @@ def totp_now() -> str:
     return format_hotp_value(hotp_value(TOTP_SECRET, counters[len(counters) // 2]))
 
 
+def sign_in_with_mfa(page, base_url: str, email: str) -> None:
+    """Password, then the TOTP code, as a staff member does; ends on the console dashboard."""
+    page.goto(f"{base_url}/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/accounts/2fa/authenticate/**")
+    page.fill("input[name=code]", totp_now())
+    page.click("button[type=submit]")
+    page.wait_for_url("**/console/")
+
+
 @pytest.fixture
 def world():
     client = ClientFactory(name="Brightside Dental Group", code="brightside")
@@ -39,14 +51,7 @@ def world():
 
 def test_staff_drafts_an_agreement_sees_the_backup_refusal_and_activates_it(browser, live_server, world, screenshots):
     page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
-    page.goto(f"{live_server.url}/")
-    page.fill("input[name=login]", world["staff"].email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/accounts/2fa/authenticate/**")
-    page.fill("input[name=code]", totp_now())
-    page.click("button[type=submit]")
-    page.wait_for_url("**/console/")
+    sign_in_with_mfa(page, live_server.url, world["staff"].email)
 
     page.click("a.nav-link:has-text('Clients')")
     page.wait_for_url("**/console/clients/")
@@ -100,16 +105,8 @@ def test_staff_drafts_an_agreement_sees_the_backup_refusal_and_activates_it(brow
 
 def test_the_console_reads_on_a_tablet(browser, live_server, world, screenshots):
     """Responsive down to a tablet: the sidebar folds to icons, the table stays readable."""
-    context = browser.new_context(viewport={"width": 820, "height": 1180})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", world["staff"].email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/accounts/2fa/authenticate/**")
-    page.fill("input[name=code]", totp_now())
-    page.click("button[type=submit]")
-    page.wait_for_url("**/console/")
+    page = browser.new_context(viewport={"width": 820, "height": 1180}).new_page()
+    sign_in_with_mfa(page, live_server.url, world["staff"].email)
     page.goto(f"{live_server.url}/console/clients/")
     sidebar = page.locator(".cm-sidebar").bounding_box()
     assert sidebar is not None and sidebar["width"] < 100

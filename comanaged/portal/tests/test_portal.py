@@ -85,10 +85,13 @@ def test_an_end_user_cannot_record_pto(client, poc):
     assert not Absence.objects.exists()
 
 
-@pytest.mark.parametrize(("first", "last", "field"), [
-    ("9999-12-30", "9999-12-31", "first_day"),  # would overflow the end-of-day arithmetic
-    ("2026-12-01", "2029-12-01", "last_day"),  # more than a year at once
-])
+@pytest.mark.parametrize(
+    ("first", "last", "field"),
+    [
+        ("9999-12-30", "9999-12-31", "first_day"),  # would overflow the end-of-day arithmetic
+        ("2026-12-01", "2029-12-01", "last_day"),  # more than a year at once
+    ],
+)
 def test_far_or_huge_pto_ranges_are_refused(client, poc, first, last, field):
     client.force_login(poc)
     response = client.post(reverse("portal:people"), {"kind": "pto", "first_day": first, "last_day": last})
