@@ -229,7 +229,7 @@ class VendorCoverage(ClientOwnedModel):
     kind = models.CharField(max_length=20, choices=CoverageKind.choices, default=CoverageKind.HARDWARE)
     contract_number = models.CharField(max_length=80, blank=True)
     support_phone = models.CharField(max_length=40, blank=True)
-    support_url = HttpsURLField(blank=True)
+    support_url = HttpsURLField("support URL", blank=True)
     starts_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True, help_text="Empty when it does not expire.")
     provider_is_authorized_user = models.BooleanField(
@@ -238,7 +238,7 @@ class VendorCoverage(ClientOwnedModel):
     authorized_contact = models.CharField(
         max_length=200, blank=True, help_text="The provider contact named on the plan."
     )
-    support_pin = EncryptedTextField(blank=True, null=True, help_text="Support PIN or access code.")
+    support_pin = EncryptedTextField("support PIN", blank=True, null=True, help_text="Support PIN or access code.")
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
