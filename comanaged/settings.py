@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "comanaged.tenancy",
     "comanaged.agreements",
+    "comanaged.tickets",
     "comanaged.api",
     "comanaged.demo",
     "ninja",

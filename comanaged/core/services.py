@@ -69,7 +69,8 @@ def save_audited(
         creating = instance._state.adding
         before = None
         if not creating:
-            stored = type(instance)._base_manager.select_for_update().filter(pk=instance.pk).first()
+            # order_by(): a default ordering across a relation would put the lock on an outer join.
+            stored = type(instance)._base_manager.select_for_update().order_by().filter(pk=instance.pk).first()
             before = audit.snapshot(stored) if stored is not None else None
         problems = problems_of(instance)
         if not problems:

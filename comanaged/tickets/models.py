@@ -1,0 +1,133 @@
+"""Tickets: what the POC logs, resolves internally or escalates, and what the desk works on."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from comanaged.agreements.choices import Priority
+from comanaged.agreements.models import ListedApplication
+from comanaged.tenancy.models import Client, ClientOwnedModel, Person, Site, StaffProfile
+from comanaged.tickets.choices import Impact, Source, Status, TicketType, Tier, Urgency, Verdict
+
+
+class BillableKind(models.TextChoices):
+    """Work the contract does not include (R4, R22, R23): a category may be billable by nature."""
+
+    NONE = "", "Included"
+    PROVISIONING = "provisioning", "Workstation provisioning (R23)"
+    MFA_DEPLOYMENT = "mfa_deployment", "MFA deployment (R4)"
+    PROJECT = "project", "Project (R22)"
+    REMEDIATION = "remediation", "Remediation work (R22, R38)"
+    ADMINISTRATIVE = "administrative", "Administrative work (R22)"
+
+
+class TicketCategory(models.Model):
+    """A provider-editable category tree (defaults created by migration 0002)."""
+
+    name = models.CharField(max_length=80)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    billable_kind = models.CharField(max_length=20, choices=BillableKind.choices, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["parent__name", "name"]
+        verbose_name_plural = "ticket categories"
+        constraints = [models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name  # type: ignore[union-attr]
+
+
+class TicketSequence(models.Model):
+    """The last ticket number handed out; its row lock makes numbers unique and gap-free."""
+
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"#{self.last}"
+
+
+class Ticket(ClientOwnedModel):
+    """One incident or service request of a client: who asked, who is affected, what the POC
+    gave when escalating (R14), where it stands, and the contract's verdict on it."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="tickets")
+    number = models.PositiveIntegerField(unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    type = models.CharField(max_length=20, choices=TicketType.choices, default=TicketType.INCIDENT)
+    category = models.ForeignKey(TicketCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    priority = models.CharField(max_length=2, choices=Priority.choices, blank=True)
+    impact = models.CharField(max_length=12, choices=Impact.choices, blank=True)
+    urgency = models.CharField(max_length=12, choices=Urgency.choices, blank=True)
+    # R14: what the POC must give when escalating.
+    description = models.TextField("nature of the problem", blank=True)
+    tried = models.TextField("what has been tried", blank=True)
+    error_messages = models.TextField("error messages", blank=True)
+    conditions = models.TextField("conditions under which it occurs", blank=True)
+
+    requester = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="requested_tickets")
+    affected_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="affecting_tickets"
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.PORTAL)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    application = models.ForeignKey(
+        ListedApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    application_name = models.CharField(
+        max_length=200, blank=True, help_text="An application that is not in the agreement's list (R19)."
+    )
+    on_site_requested = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, editable=False)
+    tier = models.CharField(max_length=8, choices=Tier.choices, default=Tier.POC, editable=False)
+    assignee = models.ForeignKey(
+        StaffProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_tickets"
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True, editable=False)
+    verdict_reasons = models.JSONField(default=list, blank=True, editable=False)
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client", "status"]),
+            models.Index(fields=["client", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title}"
+
+    @property
+    def handled_internally(self) -> bool:
+        """Resolved by the POC without the provider's desk (R15)."""
+        return self.escalated_at is None and self.status in {Status.RESOLVED, Status.CLOSED}
+
+
+class TicketEvent(models.Model):
+    """The ticket's history: every change, note and decision, in order (public or internal)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=32)
+    public = models.BooleanField(default=True)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
