@@ -70,8 +70,14 @@ def people_for(user: Any, queryset: Any) -> Any:
 
 
 def is_staff_caller(request: HttpRequest | None) -> bool:
-    """For serializers: internal notes are for provider staff only."""
-    return request is not None and is_provider_staff(request.user)
+    """For serializers: internal notes are for provider staff only (asked once per request)."""
+    if request is None:
+        return False
+    cached = getattr(request, "_comanaged_staff_caller", None)
+    if cached is None:
+        cached = is_provider_staff(request.user)
+        request._comanaged_staff_caller = cached  # type: ignore[attr-defined]
+    return bool(cached)
 
 
 def ensure_edit(request: HttpRequest, area: Area) -> None:

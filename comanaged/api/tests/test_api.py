@@ -419,3 +419,15 @@ def test_r22_r26_scope_questions_need_an_active_agreement():
         {"agreement_id": draft.pk, "configuration": "standard", "delivery": "remote", "quantity": 1},
     )
     assert quote.status_code == 200  # a price can be quoted from a draft
+
+
+def test_list_queries_do_not_grow_with_the_page(admin, django_assert_max_num_queries):
+    """No N+1: a page of 50 agreements costs the same handful of queries as a page of 5."""
+    for _ in range(50):
+        AgreementFactory()
+    http = bearer(admin)
+    http.get("/api/v1/agreements?limit=5")
+    with django_assert_max_num_queries(12):
+        assert http.get("/api/v1/agreements?limit=50").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert http.get("/api/v1/clients?limit=50").status_code == 200
