@@ -234,9 +234,7 @@ def may_escalate(request: HttpRequest, payload: EscalationIn) -> Any:
     ensure_view(request, Area.PEOPLE)
     person = referenced(Person.objects, request.user, payload.person_id, "person_id")
     assert isinstance(person, Person)
-    decision = selectors.person_may_escalate(
-        person=person, priority=payload.priority, at=payload.at, runbooks_complete=payload.runbooks_complete
-    )
+    decision = selectors.person_may_escalate(person=person, priority=payload.priority, at=payload.at)
     return _decision(decision)
 
 

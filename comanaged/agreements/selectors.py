@@ -66,9 +66,10 @@ def activation_facts(agreement: Agreement) -> ActivationFacts:
 
 
 def escalation_facts(
-    *, person: Person, priority: str, at: dt.datetime | None = None, runbooks_complete: bool = False
+    *, person: Person, priority: str, at: dt.datetime | None = None, runbooks_complete: bool | None = None
 ) -> EscalationFacts:
-    """Facts for :func:`may_escalate`. ``runbooks_complete`` comes from the knowledge base (R27)."""
+    """Facts for :func:`may_escalate`. Whether the runbooks are complete (R27) comes from the
+    agreement's flag unless the caller (the knowledge base, later) says otherwise."""
     at = at or timezone.now()
     client = person.client
     agreement = active_agreement(client)
@@ -87,12 +88,14 @@ def escalation_facts(
         poc_ids=active_poc_ids(client),
         absences=tuple(AbsenceFact(a.person_id, a.starts_at, a.ends_at) for a in absences),
         one_absent_poc_opens_coverage=bool(agreement and agreement.one_absent_poc_opens_coverage),
-        runbooks_complete=runbooks_complete,
+        runbooks_complete=(
+            runbooks_complete if runbooks_complete is not None else bool(agreement and agreement.runbooks_documented)
+        ),
     )
 
 
 def person_may_escalate(
-    *, person: Person, priority: str, at: dt.datetime | None = None, runbooks_complete: bool = False
+    *, person: Person, priority: str, at: dt.datetime | None = None, runbooks_complete: bool | None = None
 ) -> EscalationDecision:
     return may_escalate(escalation_facts(person=person, priority=priority, at=at, runbooks_complete=runbooks_complete))
 

@@ -486,6 +486,7 @@ class Seeder:
                 partial_monthly_fee=partial,
                 email_only_monthly_fee=email_only,
                 extra_poc_monthly_fee=extra_poc,
+                runbooks_documented=seed.plan == Plan.CO_MANAGED_PLUS,  # R27
                 backup_service=seed.backup,
                 backup_monthly_price=Decimal(seed.backup_price) if seed.backup_price else None,
                 strategic_advisor=StaffProfile.objects.get(user__email=staff_email(seed.advisor)),

@@ -112,13 +112,9 @@ def ticket_resolve(*, ticket: Ticket, actor: Any, resolution: str, at: dt.dateti
     return ticket
 
 
-def ticket_assessment(
-    *, ticket: Ticket, escalating_person: Any, at: dt.datetime | None = None, runbooks_complete: bool = False
-) -> Assessment:
+def ticket_assessment(*, ticket: Ticket, escalating_person: Any, at: dt.datetime | None = None) -> Assessment:
     """The contract's verdict on this ticket if ``escalating_person`` put it on the desk now."""
-    decision = person_may_escalate(
-        person=escalating_person, priority=ticket.priority or "P4", at=at, runbooks_complete=runbooks_complete
-    )
+    decision = person_may_escalate(person=escalating_person, priority=ticket.priority or "P4", at=at)
     agreement = active_agreement(ticket.client_id)
     application = None
     if ticket.application_name and agreement is not None:
@@ -143,7 +139,6 @@ def ticket_escalate(
     actor: Any,
     escalating_person: Any,
     at: dt.datetime | None = None,
-    runbooks_complete: bool = False,
 ) -> Ticket:
     """Put a ticket on the provider's desk: refused, naming each missing field, without what
     R14 requires; refused (route to the POC) when the contract does not let this person escalate
@@ -156,9 +151,7 @@ def ticket_escalate(
                 Code.NOT_ESCALATABLE, "Only a new ticket of the client's queue can be escalated.", field="status"
             )
         raise_problems(escalation_problems(locked))
-        assessment = ticket_assessment(
-            ticket=locked, escalating_person=escalating_person, at=at, runbooks_complete=runbooks_complete
-        )
+        assessment = ticket_assessment(ticket=locked, escalating_person=escalating_person, at=at)
         if not assessment.may_escalate:
             reason = assessment.reasons[0]
             raise ApplicationError(Code.ROUTE_TO_POC, reason.message, field="requester")

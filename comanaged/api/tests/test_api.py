@@ -431,3 +431,25 @@ def test_list_queries_do_not_grow_with_the_page(admin, django_assert_max_num_que
         assert http.get("/api/v1/agreements?limit=50").status_code == 200
     with django_assert_max_num_queries(12):
         assert http.get("/api/v1/clients?limit=50").status_code == 200
+
+
+def test_r27_end_user_coverage_follows_the_agreements_runbook_flag_not_the_caller():
+    agreement = AgreementFactory(plan="co_managed_plus")
+    from comanaged.agreements.services import agreement_activate
+
+    agreement_activate(agreement=agreement, actor=None)
+    PersonFactory(client=agreement.client, level="poc")
+    end_user = PersonFactory(client=agreement.client, level="end_user")
+    http = bearer(make_staff("dispatcher").user)
+    after_hours = "2026-06-10T03:00:00Z"  # 23:00 in New York
+    asked = {"person_id": end_user.pk, "priority": "P1", "at": after_hours}
+    assert post(http, "/api/v1/policy/may-escalate", {**asked, "runbooks_complete": True}).status_code == 422
+    refused = post(http, "/api/v1/policy/may-escalate", asked).json()
+    assert refused["code"] == "runbooks_incomplete" and "R27" in refused["rules"]
+    assert (
+        patch(
+            bearer(make_staff("billing").user), f"/api/v1/agreements/{agreement.pk}", {"runbooks_documented": True}
+        ).status_code
+        == 200
+    )
+    assert post(http, "/api/v1/policy/may-escalate", asked).json()["allowed"] is True

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from comanaged.agreements.models import ListedApplication
+from comanaged.agreements.models import Agreement, ListedApplication
 from comanaged.agreements.services import agreement_activate, agreement_save
 from comanaged.agreements.tests.factories import AgreementFactory
 from comanaged.core.errors import ApplicationError
@@ -117,7 +117,8 @@ def test_r11_r27_co_managed_plus_end_user_after_hours_p1_needs_the_runbooks(cont
     with pytest.raises(ApplicationError) as caught:
         ticket_escalate(ticket=ticket, actor=None, escalating_person=end_user, at=TUESDAY_11PM_NY)
     assert "documented" in caught.value.message  # R27
-    ticket_escalate(ticket=ticket, actor=None, escalating_person=end_user, at=TUESDAY_11PM_NY, runbooks_complete=True)
+    Agreement.objects.filter(pk=agreement.pk).update(runbooks_documented=True)
+    ticket_escalate(ticket=ticket, actor=None, escalating_person=end_user, at=TUESDAY_11PM_NY)
     assert ticket.status == "escalated"
 
 
