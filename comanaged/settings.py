@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "comanaged.tenancy",
+    "comanaged.webhooks",
     "comanaged.agreements",
     "comanaged.tickets",
     "comanaged.api",
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "comanaged.core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +211,20 @@ AXES_VERBOSE = False
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
+# --- Uploaded files (attachments): kept outside the web root under var/files, content-addressed;
+# see comanaged/core/files.py for the size and type limits and the headers they are served with.
+FILES_DIR = Path(os.environ.get("COMANAGED_FILES_DIR", VAR_DIR / "files"))
+ATTACHMENT_MAX_BYTES = int(os.environ.get("COMANAGED_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A whole request (several files and the form around them) is refused above this, unread.
+MAX_REQUEST_BYTES = 4 * ATTACHMENT_MAX_BYTES + 1024 * 1024
+
+# --- Outgoing webhooks (comanaged/webhooks): networks a webhook URL may resolve to even though
+# they are loopback/private/link-local (comma-separated CIDRs; empty = none, the safe default).
+WEBHOOK_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("COMANAGED_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
+
 # --- Security: safe by default; production adds TLS-only cookies and HSTS.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -266,7 +282,7 @@ SECRETS_KEY_FILE = Path(os.environ.get("COMANAGED_SECRETS_KEY_FILE", KEYS_DIR / 
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "email"],
+        "QUEUES": ["default", "email", "webhooks"],
     }
 }
 WORKER_HEARTBEAT_SECONDS = 15
@@ -282,6 +298,8 @@ EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
 EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
 EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 EMAIL_TIMEOUT = 20
+# Absolute links in e-mails (the portal address people open from their inbox).
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "comanaged <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -17,6 +17,8 @@ from comanaged.api.services import token_issue, token_revoke
 from comanaged.core.pagination import require_write
 from comanaged.tenancy.api import router as tenancy_router
 from comanaged.tenancy.models import User
+from comanaged.tickets.api import router as tickets_router
+from comanaged.webhooks.api import router as webhooks_router
 
 api = NinjaAPI(
     title="comanaged API",
@@ -71,3 +73,5 @@ api.add_router("/v1/", tenancy_router)
 api.add_router("/v1/", agreements_router)
 api.add_router("/v1/policy/", policy_router)
 api.add_router("/v1/", tokens_router)
+api.add_router("/v1/", webhooks_router)
+api.add_router("/v1/", tickets_router)

@@ -35,3 +35,30 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body exceeds ``MAX_REQUEST_BYTES`` (413) before anything
+    reads it — CSRF checking parses form bodies, and parsing streams uploads to disk, so a 2 GB
+    upload must be stopped here, not in the view. Each file is then checked again on its own
+    (``comanaged.core.files.store_upload``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.http import JsonResponse
+
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        limit = settings.MAX_REQUEST_BYTES
+        if declared > limit:
+            message = f"The request is too large (at most {limit // (1024 * 1024)} MB)."
+            if request.path.startswith("/api/"):
+                problem = {"code": "too_large", "message": message, "field": None}
+                return JsonResponse({**problem, "problems": [problem]}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -30,6 +30,7 @@ from comanaged.agreements.services import (
     listed_application_save,
     vendor_coverage_save,
 )
+from comanaged.demo.tickets_seed import seed_tickets
 from comanaged.tenancy.choices import AbsenceKind, PersonKind, Tier, UserLevel
 from comanaged.tenancy.models import (
     Absence,
@@ -53,6 +54,7 @@ from comanaged.tenancy.services import (
     staff_profile_save,
     user_create,
 )
+from comanaged.tickets.models import Ticket
 
 DEMO_PASSWORD = "demo-Passw0rd-2026"
 # Every demo staff member is enrolled in TOTP with this secret (staff must use MFA);
@@ -356,7 +358,7 @@ class Seeder:
 
     @staticmethod
     def steps() -> int:
-        return 3 + len(CLIENTS)
+        return 4 + len(CLIENTS)
 
     def run(self) -> int:
         with transaction.atomic():
@@ -369,6 +371,8 @@ class Seeder:
             for seed in CLIENTS:
                 self.on_step(seed.name)
                 self.client(seed)
+            self.on_step("tickets")
+            self.created += seed_tickets(self.now)
         return self.created
 
     def provider(self) -> None:
@@ -598,4 +602,5 @@ def seed_summary() -> dict[str, Any]:
         "people": Person.objects.count(),
         "agreements": Agreement.objects.count(),
         "staff": StaffProfile.objects.count(),
+        "tickets": Ticket.objects.count(),
     }

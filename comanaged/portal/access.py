@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from comanaged.tenancy.models import Person
 
@@ -30,6 +32,8 @@ def portal_page(view: View) -> View:
         person = client_person(request.user)
         if person is None:
             raise PermissionDenied
-        return view(request, person, *args, **kwargs)
+        # Times read in the client's own zone (the calendar the contract is written in).
+        with timezone.override(ZoneInfo(person.client.time_zone)):
+            return view(request, person, *args, **kwargs)
 
     return wrapped

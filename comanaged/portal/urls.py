@@ -1,10 +1,15 @@
 from django.urls import path
 
-from comanaged.portal import views
+from comanaged.portal import tickets, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("people/", views.people, name="people"),
+    path("tickets/", tickets.ticket_list, name="tickets"),
+    path("tickets/new/", tickets.ticket_new, name="ticket_new"),
+    path("tickets/assess/", tickets.ticket_assess, name="ticket_assess"),
+    path("tickets/<int:number>/", tickets.ticket_detail, name="ticket"),
+    path("tickets/<int:number>/files/<int:attachment_id>/", tickets.attachment, name="attachment"),
 ]

@@ -53,7 +53,7 @@ def ensure_view(request: HttpRequest, area: Area) -> None:
     raise PermissionDenied
 
 
-CLIENT_HIDDEN_AREAS = frozenset({Area.STAFF, Area.AUDIT, Area.PROVIDER})
+CLIENT_HIDDEN_AREAS = frozenset({Area.STAFF, Area.AUDIT, Area.PROVIDER, Area.WEBHOOKS})
 
 
 def client_person_of(user: Any) -> Any:

@@ -20,7 +20,10 @@ class Area(StrEnum):
     AGREEMENTS = "agreements"  # terms of drafts and active agreements, listed applications
     AGREEMENT_LIFECYCLE = "agreement_lifecycle"  # activate, terminate
     VENDOR_COVERAGE = "vendor_coverage"  # R28 records
+    TICKETS = "tickets"  # the desk: triage, assign, start work, notes, tiers, vendor escalation
+    TICKET_VERDICT = "ticket_verdict"  # override the contract's verdict on a ticket, with a reason
     AUDIT = "audit"
+    WEBHOOKS = "webhooks"  # outgoing webhook endpoints and their deliveries
 
 
 ALL_ROLES = frozenset(R.values)
@@ -32,7 +35,10 @@ EDITORS: dict[Area, frozenset[str]] = {
     Area.AGREEMENTS: frozenset({R.ADMIN, R.BILLING, R.ONBOARDING_PM}),
     Area.AGREEMENT_LIFECYCLE: frozenset({R.ADMIN, R.BILLING}),
     Area.VENDOR_COVERAGE: frozenset({R.ADMIN, R.DISPATCHER, R.ONBOARDING_PM, R.TECHNICIAN}),
+    Area.TICKETS: frozenset({R.ADMIN, R.DISPATCHER, R.TECHNICIAN}),
+    Area.TICKET_VERDICT: frozenset({R.ADMIN, R.DISPATCHER}),
     Area.AUDIT: frozenset(),
+    Area.WEBHOOKS: frozenset({R.ADMIN}),
 }
 VIEWERS: dict[Area, frozenset[str]] = {
     Area.PROVIDER: ALL_ROLES,
@@ -42,7 +48,10 @@ VIEWERS: dict[Area, frozenset[str]] = {
     Area.AGREEMENTS: ALL_ROLES,
     Area.AGREEMENT_LIFECYCLE: ALL_ROLES,
     Area.VENDOR_COVERAGE: ALL_ROLES,
+    Area.TICKETS: ALL_ROLES,
+    Area.TICKET_VERDICT: ALL_ROLES,
     Area.AUDIT: frozenset({R.ADMIN, R.DISPATCHER, R.BILLING, R.ONBOARDING_PM}),
+    Area.WEBHOOKS: frozenset({R.ADMIN, R.DISPATCHER}),
 }
 
 

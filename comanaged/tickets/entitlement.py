@@ -80,4 +80,8 @@ def assess(facts: TicketFacts) -> Assessment:
                 ),
             ),
         )
-    return Assessment(Verdict.COVERED, (Reason(escalation.code, escalation.message, escalation.rules),))
+    reasons = [Reason(escalation.code, escalation.message, escalation.rules)]
+    limit = getattr(facts.device, "scope_limit", None)
+    if limit:
+        reasons.append(Reason("device_scope_limit", limit, ("R22",)))
+    return Assessment(Verdict.COVERED, tuple(reasons))

@@ -6,10 +6,19 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from comanaged.agreements.choices import Priority
-from comanaged.agreements.models import ListedApplication
-from comanaged.tenancy.models import Client, ClientOwnedModel, Person, Site, StaffProfile
+from comanaged.agreements.choices import DeviceClass, Ownership, Priority
+from comanaged.agreements.models import ListedApplication, VendorCoverage
+from comanaged.tenancy.models import Client, ClientOwnedModel, Person, Site, StaffProfile, Vertical
 from comanaged.tickets.choices import Impact, Source, Status, TicketType, Tier, Urgency, Verdict
+
+# Escalated and not yet resolved: what the provider's desk works on.
+DESK_OPEN = (
+    Status.ESCALATED,
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+    Status.WAITING_ON_CLIENT,
+    Status.WAITING_ON_VENDOR,
+)
 
 
 class BillableKind(models.TextChoices):
@@ -83,6 +92,11 @@ class Ticket(ClientOwnedModel):
         max_length=200, blank=True, help_text="An application that is not in the agreement's list (R19)."
     )
     on_site_requested = models.BooleanField(default=False)
+    # R22 device facts, as the POC knows them (the devices issue links its inventory here later).
+    device_name = models.CharField(max_length=120, blank=True)
+    device_class = models.CharField(max_length=20, choices=DeviceClass.choices, blank=True)
+    device_ownership = models.CharField(max_length=20, choices=Ownership.choices, blank=True)
+    device_beyond_vendor_support = models.BooleanField(default=False)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, editable=False)
     tier = models.CharField(max_length=8, choices=Tier.choices, default=Tier.POC, editable=False)
@@ -90,18 +104,47 @@ class Ticket(ClientOwnedModel):
         StaffProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_tickets"
     )
     escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    work_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The respond deadline as data (R16); the response-clock issue computes it on calendars.
+    respond_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution = models.TextField(blank=True, editable=False)
+    # R12: set when escalated on a vertical agreement — the vertical-experienced desk's queue.
+    desk_vertical = models.ForeignKey(
+        Vertical, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True, editable=False)
     verdict_reasons = models.JSONField(default=list, blank=True, editable=False)
+    verdict_override_reason = models.TextField(blank=True, editable=False)
 
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged", editable=False
+    )
+    # A client-chosen key: the same submit sent twice creates one ticket.
+    idempotency_key = models.CharField(max_length=80, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["client", "status"]),
             models.Index(fields=["client", "created_at"]),
+            # The desk queue: open escalated tickets by due time.
+            models.Index(
+                fields=["respond_due_at", "id"],
+                name="ticket_desk_due",
+                condition=models.Q(status__in=DESK_OPEN),
+            ),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["logged_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="ticket_unique_idempotency_key",
+            )
         ]
 
     def __str__(self) -> str:
@@ -111,6 +154,64 @@ class Ticket(ClientOwnedModel):
     def handled_internally(self) -> bool:
         """Resolved by the POC without the provider's desk (R15)."""
         return self.escalated_at is None and self.status in {Status.RESOLVED, Status.CLOSED}
+
+
+class TicketAttachment(models.Model):
+    """A file on a ticket, stored outside the web root (comanaged.core.files) under its digest."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    key = models.CharField(max_length=64, editable=False)
+    name = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    public = models.BooleanField(default=True, help_text="Seen by the client; internal files are staff-only.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VendorEscalation(models.Model):
+    """R20: the provider took the ticket to the vendor under the client's support (R28)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="vendor_escalations")
+    coverage = models.ForeignKey(VendorCoverage, on_delete=models.PROTECT, related_name="escalations")
+    vendor = models.CharField(max_length=120)
+    case_number = models.CharField(max_length=80)
+    contract = models.CharField(max_length=120, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} case {self.case_number}"
+
+
+class SavedView(models.Model):
+    """A named set of list filters a person keeps (portal ticket list, desk queue)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    page = models.CharField(max_length=20)
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "page", "name"], name="saved_view_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class TicketEvent(models.Model):
@@ -131,3 +232,29 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS.get(self.kind, self.kind.replace("_", " "))
+
+
+EVENT_LABELS = {
+    "created": "logged the ticket",
+    "updated": "changed the details",
+    "escalated": "escalated to the service desk",
+    "routed_to_poc": "routed to the POC",
+    "assigned": "assigned",
+    "work_started": "started work",
+    "status": "changed the status",
+    "tier_raised": "escalated to a higher tier",
+    "vendor_escalated": "escalated to the vendor",
+    "verdict_changed": "changed the assessment",
+    "note": "wrote",
+    "resolved": "resolved",
+    "closed": "closed",
+    "reopened": "reopened",
+    "merged": "merged a duplicate",
+    "merged_into": "merged",
+    "linked": "linked to an incident",
+    "unlinked": "unlinked",
+}

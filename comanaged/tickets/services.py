@@ -1,11 +1,13 @@
-"""Writes of tickets: log (the POC's own queue), resolve internally (R15), escalate (R14, R10–R13)."""
+"""Writes of a ticket's life on the client side: log (the POC's own queue), edit, escalate
+(R14, R10–R13, R27), resolve internally (R15). The desk's writes are in ``desk``; notes,
+confirmation and reopening in ``conversation``; merge and parent/child in ``relations``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from comanaged.agreements import policy
@@ -18,10 +20,13 @@ from comanaged.agreements.selectors import (
 from comanaged.core import audit
 from comanaged.core.errors import ApplicationError, Problem
 from comanaged.core.services import raise_problems, save_audited
-from comanaged.tickets.choices import Status, Tier
+from comanaged.tenancy.models import Person
+from comanaged.tickets import deadlines
+from comanaged.tickets.choices import Status, Tier, Verdict
 from comanaged.tickets.entitlement import Assessment, TicketFacts, assess
 from comanaged.tickets.errors import TicketErrorCode as Code
-from comanaged.tickets.models import Ticket, TicketEvent, TicketSequence
+from comanaged.tickets.events import record
+from comanaged.tickets.models import DESK_OPEN, Ticket, TicketSequence
 
 # R14: what an escalation must carry, with the words the POC sees.
 ESCALATION_FIELDS = {
@@ -32,20 +37,33 @@ ESCALATION_FIELDS = {
     "error_messages": "the error messages received (or 'none')",
     "conditions": "the conditions under which it occurs",
 }
-OPEN = frozenset(
-    {
-        Status.NEW,
-        Status.ESCALATED,
-        Status.ASSIGNED,
-        Status.IN_PROGRESS,
-        Status.WAITING_ON_CLIENT,
-        Status.WAITING_ON_VENDOR,
-    }
+OPEN = frozenset({Status.NEW, *DESK_OPEN})
+# Fields the client may still change while the ticket is in its own queue.
+EDITABLE_FIELDS = (
+    "title",
+    "type",
+    "category",
+    "priority",
+    "impact",
+    "urgency",
+    "description",
+    "tried",
+    "error_messages",
+    "conditions",
+    "affected_person",
+    "site",
+    "application",
+    "application_name",
+    "on_site_requested",
+    "device_name",
+    "device_class",
+    "device_ownership",
+    "device_beyond_vendor_support",
 )
 
 
 def ticket_problems(ticket: Ticket) -> list[Problem]:
-    """Every link stays inside the ticket's client."""
+    """Every link stays inside the ticket's client; only people (not service accounts) ask."""
     problems = []
     for name in ("requester", "affected_person", "site", "application"):
         related = getattr(ticket, name) if getattr(ticket, f"{name}_id") else None
@@ -53,6 +71,8 @@ def ticket_problems(ticket: Ticket) -> list[Problem]:
             problems.append(
                 Problem(Code.WRONG_CLIENT, f"That {name.replace('_', ' ')} belongs to another client.", name)
             )
+    if ticket.category_id and not ticket.category.is_active:  # type: ignore[union-attr]
+        problems.append(Problem("inactive_category", "That category is no longer in use.", "category"))
     return problems
 
 
@@ -73,55 +93,123 @@ def _next_number() -> int:
     return sequence.last
 
 
-def _event(ticket: Ticket, actor: Any, kind: str, *, text: str = "", public: bool = True, **data: Any) -> None:
-    TicketEvent.objects.create(
-        ticket=ticket,
-        actor=actor if getattr(actor, "pk", None) else None,
-        kind=kind,
-        text=text,
-        public=public,
-        data=data,
-    )
+def _actor_user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
 
 
-def ticket_log(*, ticket: Ticket, actor: Any) -> Ticket:
-    """Log a ticket in the client's own queue (the POC works it; nothing reaches the desk yet)."""
-    with transaction.atomic():
-        ticket.number = _next_number()
-        ticket.logged_by = actor if getattr(actor, "pk", None) else None
-        save_audited(ticket, actor=actor, checks=[lambda: ticket_problems(ticket)])
-        _event(ticket, actor, "created", text=ticket.title)
+def ticket_log(*, ticket: Ticket, actor: Any, idempotency_key: str = "") -> Ticket:
+    """Log a ticket in the client's own queue (the POC works it; nothing reaches the desk yet).
+
+    With an idempotency key, sending the same submit again returns the ticket already logged
+    (``ticket._replayed`` is then True) instead of a duplicate."""
+    key = idempotency_key.strip()[:80]
+    if key and _actor_user(actor):
+        existing = Ticket.objects.filter(logged_by=actor, idempotency_key=key).first()
+        if existing is not None:
+            existing._replayed = True  # type: ignore[attr-defined]
+            return existing
+    try:
+        with transaction.atomic():
+            ticket.number = _next_number()
+            ticket.logged_by = _actor_user(actor)
+            ticket.idempotency_key = key if ticket.logged_by else ""
+            save_audited(ticket, actor=actor, checks=[lambda: ticket_problems(ticket)])
+            record(ticket, actor, "created", text=ticket.title)
+    except IntegrityError:
+        existing = Ticket.objects.filter(logged_by=actor, idempotency_key=key).first() if key else None
+        if existing is None:
+            raise
+        existing._replayed = True  # type: ignore[attr-defined]
+        return existing
     return ticket
 
 
+def ticket_update(*, ticket: Ticket, actor: Any, changes: dict[str, Any]) -> Ticket:
+    """Change what the ticket says. The client edits its own queue's tickets; once escalated only
+    the desk changes the classification, and a priority change moves the deadline (R16)."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            "unknown_field", f"{sorted(unknown)[0]} cannot be changed here.", field=sorted(unknown)[0]
+        )
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.status not in OPEN:
+            raise ApplicationError(
+                Code.NOT_OPEN, "A resolved ticket cannot be edited; reopen it first.", field="status"
+            )
+        before = {name: getattr(locked, name) for name in changes}
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        changed = [name for name in changes if before[name] != getattr(locked, name)]
+        if not changed:
+            return locked
+        if locked.escalated_at is not None and "priority" in changed:
+            locked.respond_due_at = deadlines.respond_due(locked)
+        save_audited(locked, actor=actor, checks=[lambda: ticket_problems(locked)])
+        if locked.escalated_at is not None:
+            raise_problems(escalation_problems(locked))  # an escalated ticket keeps what R14 asks
+        record(locked, actor, "updated", text=_describe_changes(locked, before, changed), fields=changed)
+    return locked
+
+
+def _describe_changes(ticket: Ticket, before: dict[str, Any], changed: list[str]) -> str:
+    parts = []
+    for name in changed:
+        label = getattr(Ticket._meta.get_field(name), "verbose_name", name)
+        if name == "priority":
+            parts.append(f"Priority {before[name] or '—'} → {ticket.priority}")
+        elif name in {"description", "tried", "error_messages", "conditions"}:
+            parts.append(f"{str(label).capitalize()} updated")
+        else:
+            parts.append(f"{str(label).capitalize()} changed")
+    return "; ".join(parts) + "."
+
+
 def ticket_resolve(*, ticket: Ticket, actor: Any, resolution: str, at: dt.datetime | None = None) -> Ticket:
-    """Resolve a ticket; before any escalation this is the POC handling it internally (R15)."""
+    """Resolve a ticket; before any escalation this is the POC handling it internally (R15).
+    Open children of an incident are resolved with it."""
+    if not resolution.strip():
+        raise ApplicationError("resolution_required", "Say how it was resolved.", field="resolution")
+    at = at or timezone.now()
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if locked.status not in OPEN:
             raise ApplicationError(Code.NOT_OPEN, "Only an open ticket can be resolved.", field="status")
-        if not resolution.strip():
-            raise ApplicationError("resolution_required", "Say how it was resolved.", field="resolution")
-        before = audit.snapshot(locked)
-        locked.status = Status.RESOLVED
-        locked.resolved_at = at or timezone.now()
-        locked.save(update_fields=["status", "resolved_at", "updated_at"])
-        audit.record(actor=actor, action="resolve", instance=locked, before=before, after=audit.snapshot(locked))
-        _event(locked, actor, "resolved", text=resolution, internally=locked.escalated_at is None)
+        _resolve_locked(locked, actor, resolution.strip(), at)
+        for child in Ticket.objects.select_for_update().filter(parent=locked, status__in=OPEN):
+            _resolve_locked(child, actor, f"Resolved with #{locked.number}: {resolution.strip()}", at)
     ticket.refresh_from_db()
     return ticket
+
+
+def _resolve_locked(ticket: Ticket, actor: Any, resolution: str, at: dt.datetime) -> None:
+    before = audit.snapshot(ticket)
+    ticket.status, ticket.resolved_at, ticket.resolution = Status.RESOLVED, at, resolution
+    ticket.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
+    audit.record(actor=actor, action="resolve", instance=ticket, before=before, after=audit.snapshot(ticket))
+    record(ticket, actor, "resolved", text=resolution, internally=ticket.escalated_at is None)
 
 
 def ticket_assessment(*, ticket: Ticket, escalating_person: Any, at: dt.datetime | None = None) -> Assessment:
     """The contract's verdict on this ticket if ``escalating_person`` put it on the desk now."""
     decision = person_may_escalate(person=escalating_person, priority=ticket.priority or "P4", at=at)
     agreement = active_agreement(ticket.client_id)
-    application = None
-    if ticket.application_name and agreement is not None:
-        application = policy.application_listed(ticket.application_name, listed_application_names(agreement))
-    on_site = None
-    if ticket.on_site_requested and agreement is not None:
-        on_site = policy.on_site_support(ticket.site_id, supported_office_ids(agreement))
+    application = on_site = device = None
+    if agreement is not None:
+        if ticket.application_name and not ticket.application_id:
+            application = policy.application_listed(ticket.application_name, listed_application_names(agreement))
+        if ticket.on_site_requested:
+            on_site = policy.on_site_support(ticket.site_id, supported_office_ids(agreement))
+        if ticket.device_class:
+            device = policy.device_coverage(
+                policy.DeviceFacts(
+                    device_class=ticket.device_class,
+                    ownership=ticket.device_ownership or "client",
+                    covered_classes=frozenset(agreement.covered_device_classes),
+                    beyond_vendor_support=ticket.device_beyond_vendor_support,
+                )
+            )
     facts = TicketFacts(
         escalation=decision,
         ticket_type=ticket.type,
@@ -129,6 +217,7 @@ def ticket_assessment(*, ticket: Ticket, escalating_person: Any, at: dt.datetime
         billable_kind=ticket.category.billable_kind if ticket.category_id else "",  # type: ignore[union-attr]
         application=application,
         on_site=on_site,
+        device=device,
     )
     return assess(facts)
 
@@ -137,12 +226,13 @@ def ticket_escalate(
     *,
     ticket: Ticket,
     actor: Any,
-    escalating_person: Any,
+    escalating_person: Person,
     at: dt.datetime | None = None,
 ) -> Ticket:
     """Put a ticket on the provider's desk: refused, naming each missing field, without what
     R14 requires; refused (route to the POC) when the contract does not let this person escalate
-    now (R10, R11, R27). The verdict is stored with its reasons."""
+    now (R10, R11, R27). The verdict is stored with its reasons; a vertical agreement's ticket
+    goes to the vertical desk (R12)."""
     at = at or timezone.now()
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -153,14 +243,60 @@ def ticket_escalate(
         raise_problems(escalation_problems(locked))
         assessment = ticket_assessment(ticket=locked, escalating_person=escalating_person, at=at)
         if not assessment.may_escalate:
-            reason = assessment.reasons[0]
-            raise ApplicationError(Code.ROUTE_TO_POC, reason.message, field="requester")
+            raise ApplicationError(Code.ROUTE_TO_POC, assessment.reasons[0].message, field="requester")
         before = audit.snapshot(locked)
+        agreement = active_agreement(locked.client_id)
         locked.status, locked.tier, locked.escalated_at = Status.ESCALATED, Tier.L1, at
+        locked.work_started_at = None
         locked.verdict = assessment.verdict
         locked.verdict_reasons = [r.as_dict() for r in assessment.reasons]
-        locked.save(update_fields=["status", "tier", "escalated_at", "verdict", "verdict_reasons", "updated_at"])
+        locked.desk_vertical = agreement.vertical if agreement is not None and agreement.is_vertical else None
+        locked.respond_due_at = deadlines.respond_due(locked)
+        locked.save()
         audit.record(actor=actor, action="escalate", instance=locked, before=before, after=audit.snapshot(locked))
-        _event(locked, actor, "escalated", verdict=assessment.verdict, reasons=locked.verdict_reasons)
+        record(
+            locked,
+            actor,
+            "escalated",
+            text=_escalation_sentence(locked),
+            verdict=assessment.verdict,
+            reasons=locked.verdict_reasons,
+            escalated_by=escalating_person.pk,
+        )
     ticket.refresh_from_db()
     return ticket
+
+
+def _escalation_sentence(ticket: Ticket) -> str:
+    desk = f"the {ticket.desk_vertical.name} desk" if ticket.desk_vertical else "the service desk"
+    sentence = f"Escalated to {desk} — {ticket.get_verdict_display()}."
+    if ticket.respond_due_at and ticket.escalated_at:
+        hours = round((ticket.respond_due_at - ticket.escalated_at).total_seconds() / 3600)
+        sentence += f" Response target: {hours} h (R16)."
+    return sentence
+
+
+def ticket_submit(
+    *, ticket: Ticket, actor: Any, escalating_person: Person, escalate: bool, idempotency_key: str = ""
+) -> Ticket:
+    """The portal's and the API's "new ticket": log it and, when asked, escalate it in the same
+    transaction — all or nothing (an escalation missing R14 fields saves nothing). An end-user's
+    request the contract routes to the POC (R10, R11) is logged in the POC's queue with that verdict."""
+    with transaction.atomic():
+        logged = ticket_log(ticket=ticket, actor=actor, idempotency_key=idempotency_key)
+        if getattr(logged, "_replayed", False) or not escalate:
+            return logged
+        if not escalating_person.is_poc:
+            assessment = ticket_assessment(ticket=logged, escalating_person=escalating_person)
+            if not assessment.may_escalate:
+                _store_verdict(logged, assessment)
+                return logged
+        return ticket_escalate(ticket=logged, actor=actor, escalating_person=escalating_person)
+
+
+def _store_verdict(ticket: Ticket, assessment: Assessment) -> None:
+    ticket.verdict = assessment.verdict
+    ticket.verdict_reasons = [r.as_dict() for r in assessment.reasons]
+    ticket.save(update_fields=["verdict", "verdict_reasons", "updated_at"])
+    if assessment.verdict == Verdict.ROUTE_TO_POC:
+        record(ticket, None, "routed_to_poc", text=assessment.reasons[0].message)

@@ -58,3 +58,22 @@ def test_the_command_reports_progress_and_the_logins_exist(capsys):
 
     for _, email, password in demo_logins():
         assert authenticate(RequestFactory().post("/accounts/login/"), username=email, password=password) is not None
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_realistic_ticket_queue_per_active_client():
+    """R15 internal resolutions, the desk's stages, an R19 out-of-scope and an R23 billable ticket."""
+    from comanaged.agreements.models import Agreement
+    from comanaged.demo.seed import Seeder
+    from comanaged.tickets.models import Ticket
+
+    Seeder().run()
+    active = Agreement.objects.filter(status="active").count()
+    assert active and Ticket.objects.values("client").distinct().count() == active
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert {"resolved", "new", "escalated", "assigned", "in_progress"} <= statuses
+    verdicts = set(Ticket.objects.values_list("verdict", flat=True))
+    assert {"covered", "out_of_scope", "billable"} <= verdicts
+    count = Ticket.objects.count()
+    Seeder().run()
+    assert Ticket.objects.count() == count  # idempotent

@@ -8,55 +8,24 @@ import datetime as dt
 import pytest
 
 from comanaged.agreements.models import Agreement, ListedApplication
-from comanaged.agreements.services import agreement_activate, agreement_save
+from comanaged.agreements.services import agreement_save
 from comanaged.agreements.tests.factories import AgreementFactory
 from comanaged.core.errors import ApplicationError
 from comanaged.core.models import AuditEntry
-from comanaged.tenancy.tests.factories import ClientFactory, PersonFactory, SiteFactory, UserFactory
+from comanaged.tenancy.tests.factories import ClientFactory, PersonFactory, SiteFactory
 from comanaged.tickets.choices import Impact, Urgency
 from comanaged.tickets.models import Ticket, TicketCategory, TicketEvent
 from comanaged.tickets.priority import suggest_priority
 from comanaged.tickets.selectors import self_resolution
-from comanaged.tickets.services import ticket_escalate, ticket_log, ticket_resolve
+from comanaged.tickets.services import ticket_escalate, ticket_resolve
+from comanaged.tickets.tests.helpers import TUESDAY_10AM_NY, TUESDAY_11PM_NY, category, complete_ticket, make_contract
 
 pytestmark = pytest.mark.django_db
-
-TUESDAY_10AM_NY = dt.datetime(2026, 6, 9, 14, 0, tzinfo=dt.UTC)
-TUESDAY_11PM_NY = dt.datetime(2026, 6, 10, 3, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
 def contract():
-    def make(plan="co_managed", **fields):
-        client = ClientFactory(time_zone="America/New_York")
-        agreement = AgreementFactory(client=client, plan=plan, **fields)
-        agreement_activate(agreement=agreement, actor=None)
-        poc = PersonFactory(client=client, level="poc")
-        end_user = PersonFactory(client=client, level="end_user")
-        return agreement, poc, end_user
-
-    return make
-
-
-def category(name="Password reset"):
-    return TicketCategory.objects.get(name=name)
-
-
-def complete_ticket(agreement, requester, **fields):
-    data = {
-        "client": agreement.client,
-        "requester": requester,
-        "affected_person": requester,
-        "title": "Outlook crashes",
-        "category": category(),
-        "priority": "P3",
-        "description": "Outlook closes on start",
-        "tried": "Safe mode, repair",
-        "error_messages": "0x800ccc0e",
-        "conditions": "Every morning",
-    }
-    data.update(fields)
-    return ticket_log(ticket=Ticket(**data), actor=UserFactory())
+    return make_contract
 
 
 def test_default_categories_exist_with_billable_kinds():
@@ -209,3 +178,13 @@ def test_only_admins_edit_the_category_tree(client):
         wrong_role=make_staff("dispatcher").user,
         state=lambda: TicketCategory.objects.get(pk=target.pk).name,
     )
+
+
+@pytest.mark.nodb
+def test_api_literals_match_the_model_choices():
+    from typing import get_args
+
+    from comanaged.tickets.schemas import LITERAL_CHOICES
+
+    for literal, choices in LITERAL_CHOICES.items():
+        assert set(get_args(literal)) == set(choices.values), choices.__name__

@@ -1,0 +1,81 @@
+"""Merging duplicates, and one incident with many child tickets (an outage)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from comanaged.core import audit
+from comanaged.core.errors import ApplicationError
+from comanaged.tickets.access import require_poc_or_desk
+from comanaged.tickets.choices import Status
+from comanaged.tickets.errors import TicketErrorCode as Code
+from comanaged.tickets.events import record
+from comanaged.tickets.models import Ticket
+from comanaged.tickets.services import OPEN
+
+
+def _lock_pair(first: Ticket, second: Ticket) -> tuple[Ticket, Ticket]:
+    """Lock both rows in id order (no deadlock between two opposite requests)."""
+    if first.pk == second.pk:
+        raise ApplicationError(Code.INVALID_RELATION, "A ticket cannot be related to itself.", field="ticket")
+    rows = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first.pk, second.pk]).order_by("pk")}
+    a, b = rows[first.pk], rows[second.pk]
+    if a.client_id != b.client_id:
+        raise ApplicationError(Code.WRONG_CLIENT, "Both tickets must belong to the same client.", field="ticket")
+    return a, b
+
+
+def ticket_merge(*, source: Ticket, target: Ticket, actor: Any) -> Ticket:
+    """Merge a duplicate into another ticket: the duplicate is closed and points at the target,
+    its children move over, and both histories say so."""
+    require_poc_or_desk(actor, source, "merge tickets")
+    with transaction.atomic():
+        duplicate, keeper = _lock_pair(source, target)
+        if duplicate.status not in OPEN or keeper.status not in OPEN:
+            raise ApplicationError(Code.INVALID_RELATION, "Only open tickets can be merged.", field="ticket")
+        before = audit.snapshot(duplicate)
+        Ticket.objects.filter(parent=duplicate).update(parent=keeper)
+        duplicate.status, duplicate.merged_into, duplicate.closed_at = Status.CLOSED, keeper, timezone.now()
+        duplicate.parent = None
+        duplicate.save(update_fields=["status", "merged_into", "closed_at", "parent", "updated_at"])
+        audit.record(actor=actor, action="merge", instance=duplicate, before=before, after=audit.snapshot(duplicate))
+        record(duplicate, actor, "merged_into", text=f"Merged into #{keeper.number}.", into=keeper.pk)
+        record(keeper, actor, "merged", text=f"#{duplicate.number} ({duplicate.title}) was merged into this ticket.")
+    return keeper
+
+
+def ticket_set_parent(*, child: Ticket, parent: Ticket | None, actor: Any) -> Ticket:
+    """Make a ticket a child of one incident (one level deep), or detach it. Resolving the
+    parent resolves its open children."""
+    require_poc_or_desk(actor, child, "link tickets")
+    with transaction.atomic():
+        if parent is None:
+            locked = Ticket.objects.select_for_update().get(pk=child.pk)
+            if locked.parent_id is None:
+                return locked
+            before = audit.snapshot(locked)
+            locked.parent = None
+            locked.save(update_fields=["parent", "updated_at"])
+            audit.record(actor=actor, action="unlink", instance=locked, before=before, after=audit.snapshot(locked))
+            record(locked, actor, "unlinked", text="No longer part of an incident.")
+            return locked
+        locked, incident = _lock_pair(child, parent)
+        if incident.parent_id is not None:
+            raise ApplicationError(
+                Code.INVALID_RELATION, f"#{incident.number} is itself a child ticket.", field="parent"
+            )
+        if Ticket.objects.filter(parent=locked).exists():
+            raise ApplicationError(
+                Code.INVALID_RELATION, f"#{locked.number} already has child tickets.", field="parent"
+            )
+        if locked.parent_id == incident.pk:
+            return locked
+        before = audit.snapshot(locked)
+        locked.parent = incident
+        locked.save(update_fields=["parent", "updated_at"])
+        audit.record(actor=actor, action="link", instance=locked, before=before, after=audit.snapshot(locked))
+        record(locked, actor, "linked", text=f"Part of incident #{incident.number}: {incident.title}.")
+    return locked

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "comanaged.webhooks"
+    label = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from comanaged.webhooks.netguard import check_allowed_networks
+
+        checks.register(check_allowed_networks)
