@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comanaged.console import views
+from comanaged.console import desk, desk_ticket, views
 
 app_name = "console"
 
@@ -22,6 +22,15 @@ urlpatterns = [
     path("coverage/", views.coverage, name="coverage"),
     path("coverage/new/", views.coverage_edit, name="coverage_add"),
     path("coverage/<int:pk>/edit/", views.coverage_edit, name="coverage_edit"),
+    path("desk/", desk.queue, name="desk"),
+    path("desk/new/", desk.ticket_new, name="desk_new"),
+    path("desk/bulk/", desk.bulk_action, name="desk_bulk"),
+    path("desk/views/", desk.saved_view_save, name="desk_view_save"),
+    path("desk/views/<int:pk>/delete/", desk.saved_view_delete, name="desk_view_delete"),
+    path("tickets/<int:number>/", desk_ticket.ticket_detail, name="ticket"),
+    path("tickets/<int:number>/note/", desk_ticket.ticket_note, name="ticket_note"),
+    path("tickets/<int:number>/files/<int:pk>/", desk_ticket.attachment_download, name="ticket_file"),
+    path("tickets/<int:number>/<slug:action>/", desk_ticket.ticket_action, name="ticket_action"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -54,6 +54,7 @@ from comanaged.tenancy.services import (
     staff_profile_save,
     user_create,
 )
+from comanaged.tickets.categories import ensure_default_categories
 from comanaged.tickets.models import Ticket
 
 DEMO_PASSWORD = "demo-Passw0rd-2026"
@@ -372,6 +373,7 @@ class Seeder:
                 self.on_step(seed.name)
                 self.client(seed)
             self.on_step("tickets")
+            self.created += ensure_default_categories()
             self.created += seed_tickets(self.now)
         return self.created
 

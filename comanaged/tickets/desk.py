@@ -19,6 +19,7 @@ from comanaged.core import audit
 from comanaged.core.errors import ApplicationError, Problem
 from comanaged.tenancy.choices import StaffRoleCode
 from comanaged.tenancy.models import StaffProfile
+from comanaged.tenancy.scoping import client_scope
 from comanaged.tickets import deadlines
 from comanaged.tickets.access import require_desk, require_verdict_editor
 from comanaged.tickets.choices import Status, Tier, Verdict
@@ -79,8 +80,12 @@ def ticket_assign(*, ticket: Ticket, actor: Any, assignee: StaffProfile | None, 
 
 
 def _check_assignee(ticket: Ticket, assignee: StaffProfile, reason: str) -> None:
-    if StaffRoleCode.TECHNICIAN not in assignee.role_codes():
-        raise ApplicationError(Code.NOT_A_TECHNICIAN, f"{assignee} is not a technician.", field="assignee")
+    if StaffRoleCode.TECHNICIAN not in assignee.role_codes() or not assignee.user.is_active:
+        raise ApplicationError(Code.NOT_A_TECHNICIAN, f"{assignee} is not an active technician.", field="assignee")
+    if not client_scope(assignee.user).allows(ticket.client_id):
+        raise ApplicationError(
+            Code.NOT_A_TECHNICIAN, f"{assignee} does not work for {ticket.client} (not on its team).", field="assignee"
+        )
     if not vertical_fit(ticket, assignee) and not reason.strip():
         raise ApplicationError(
             Code.VERTICAL_REASON_REQUIRED,
@@ -103,7 +108,7 @@ def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket
         if locked.status == Status.IN_PROGRESS and locked.assignee_id == staff.pk:
             raise ApplicationError(Code.INVALID_TRANSITION, "You are already working on this ticket.", field="status")
         before = audit.snapshot(locked)
-        if locked.assignee_id is None:  # whoever starts an unassigned ticket takes it
+        if locked.assignee_id != staff.pk:  # whoever starts work takes the ticket (R17: who responded)
             _check_assignee(locked, staff, reason)
             locked.assignee = staff
             if reason.strip():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from comanaged.core.errors import ApplicationError, Problem
 from comanaged.core.services import raise_problems, save_audited
 from comanaged.tenancy.models import Person
 from comanaged.tickets import deadlines
+from comanaged.tickets.access import client_actor, require_desk, require_poc_or_desk
 from comanaged.tickets.choices import Status, Tier, Verdict
 from comanaged.tickets.entitlement import Assessment, TicketFacts, assess
 from comanaged.tickets.errors import TicketErrorCode as Code
@@ -169,6 +171,8 @@ def _describe_changes(ticket: Ticket, before: dict[str, Any], changed: list[str]
 def ticket_resolve(*, ticket: Ticket, actor: Any, resolution: str, at: dt.datetime | None = None) -> Ticket:
     """Resolve a ticket; before any escalation this is the POC handling it internally (R15).
     Open children of an incident are resolved with it."""
+    if actor is not None:  # None: the system itself (a cleared monitoring alert, the demo)
+        require_poc_or_desk(actor, ticket, "resolve a ticket")
     if not resolution.strip():
         raise ApplicationError("resolution_required", "Say how it was resolved.", field="resolution")
     at = at or timezone.now()
@@ -233,6 +237,8 @@ def ticket_escalate(
     R14 requires; refused (route to the POC) when the contract does not let this person escalate
     now (R10, R11, R27). The verdict is stored with its reasons; a vertical agreement's ticket
     goes to the vertical desk (R12)."""
+    if actor is not None:
+        _ensure_may_escalate_for(actor, ticket, escalating_person)
     at = at or timezone.now()
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -265,6 +271,16 @@ def ticket_escalate(
         )
     ticket.refresh_from_db()
     return ticket
+
+
+def _ensure_may_escalate_for(actor: Any, ticket: Ticket, escalating_person: Person) -> None:
+    """A client's person escalates as themselves (a POC, or the end-user on their own ticket);
+    the desk escalates on behalf of the requester (a phone call)."""
+    person = client_actor(actor, ticket)
+    if person is None:
+        require_desk(actor)
+    elif person.pk != escalating_person.pk or not (person.is_poc or ticket.requester_id == person.pk):
+        raise PermissionDenied("Only the POC or the requester escalates this ticket.")
 
 
 def _escalation_sentence(ticket: Ticket) -> str:

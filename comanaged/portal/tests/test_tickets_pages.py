@@ -169,3 +169,22 @@ def test_saved_views_belong_to_their_owner(client, world):
     client.force_login(world["outsider"])
     client.post(reverse("portal:tickets"), {"action": "delete_view", "view_id": str(view.pk)})
     assert SavedView.objects.filter(pk=view.pk).exists()
+
+
+def test_r11_a_co_managed_plus_end_user_reaches_the_desk_after_hours_for_a_p1(client):
+    """After hours in the client's zone, a P1 goes straight to the desk (runbooks documented, R27);
+    the same request in business hours goes to the POC."""
+    import time_machine
+
+    from comanaged.tickets.tests.helpers import TUESDAY_10AM_NY, TUESDAY_11PM_NY
+
+    _agreement, _, end_user = make_contract("co_managed_plus", runbooks_documented=True)
+    client.force_login(sign_in_person(end_user))
+    with time_machine.travel(TUESDAY_11PM_NY, tick=False):
+        client.post(reverse("portal:ticket_new"), form_data(priority="P1", submission="night"))
+    with time_machine.travel(TUESDAY_10AM_NY, tick=False):
+        client.post(reverse("portal:ticket_new"), form_data(priority="P1", submission="day"))
+    night, day = Ticket.objects.order_by("number")
+    assert (night.status, night.verdict) == ("escalated", "covered")
+    assert "R11" in night.verdict_reasons[0]["rules"]
+    assert (day.status, day.verdict) == ("new", "route_to_poc")

@@ -8,6 +8,7 @@ from typing import Any
 from comanaged.agreements.services import agreement_activate
 from comanaged.agreements.tests.factories import AgreementFactory
 from comanaged.tenancy.tests.factories import ClientFactory, PersonFactory, UserFactory
+from comanaged.tickets.categories import ensure_default_categories
 from comanaged.tickets.models import Ticket, TicketCategory
 from comanaged.tickets.services import ticket_log
 
@@ -16,6 +17,7 @@ TUESDAY_11PM_NY = dt.datetime(2026, 6, 10, 3, 0, tzinfo=dt.UTC)
 
 
 def make_contract(plan: str = "co_managed", **fields: Any) -> tuple[Any, Any, Any]:
+    ensure_default_categories()  # a transactional test before this one flushed them
     client = ClientFactory(time_zone="America/New_York")
     agreement = AgreementFactory(client=client, plan=plan, **fields)
     agreement_activate(agreement=agreement, actor=None)

@@ -188,3 +188,12 @@ def test_api_literals_match_the_model_choices():
 
     for literal, choices in LITERAL_CHOICES.items():
         assert set(get_args(literal)) == set(choices.values), choices.__name__
+
+
+def test_the_default_tree_in_code_matches_migration_0002():
+    from comanaged.tickets.categories import DEFAULTS
+
+    names = {(c.parent.name if c.parent else None, c.name, c.billable_kind) for c in TicketCategory.objects.all()}
+    expected = {(None, parent, "") for parent in DEFAULTS}
+    expected |= {(parent, name, str(kind)) for parent, children in DEFAULTS.items() for name, kind in children}
+    assert names == expected

@@ -313,3 +313,35 @@ def test_work_started_event_time_is_now():
     before = timezone.now()
     desk.ticket_start_work(ticket=ticket, actor=make_staff("technician").user)
     assert before <= ticket.work_started_at <= timezone.now()
+
+
+def test_r17_whoever_starts_work_takes_the_ticket():
+    ticket, _, _ = escalated()
+    first, second = make_staff("technician"), make_staff("technician")
+    desk.ticket_assign(ticket=ticket, actor=first.user, assignee=first)
+    desk.ticket_start_work(ticket=ticket, actor=second.user)
+    assert ticket.assignee == second
+    assert TicketEvent.objects.get(ticket=ticket, kind="work_started").data["staff"] == second.pk
+
+
+def test_a_technician_outside_the_clients_team_cannot_be_assigned():
+    from comanaged.tenancy.models import ProviderSettings
+
+    ticket, _, _ = escalated()
+    provider = ProviderSettings.load()
+    provider.restrict_technicians_to_assigned_clients = True
+    provider.save()
+    stranger = make_staff("technician")
+    with pytest.raises(ApplicationError) as caught:
+        desk.ticket_assign(ticket=ticket, actor=make_staff("dispatcher").user, assignee=stranger)
+    assert "team" in caught.value.message
+
+
+def test_only_the_poc_or_the_desk_resolves_and_escalates():
+    agreement, poc, end_user = make_contract()
+    ticket = complete_ticket(agreement, poc, affected_person=end_user)
+    with pytest.raises(PermissionDenied):
+        ticket_resolve(ticket=ticket, actor=sign_in_person(end_user), resolution="fixed it myself")
+    with pytest.raises(PermissionDenied):
+        ticket_escalate(ticket=ticket, actor=make_staff("billing").user, escalating_person=poc)
+    assert Ticket.objects.get(pk=ticket.pk).status == "new"

@@ -1,0 +1,26 @@
+"""The console's desk badge: how many escalated tickets no one has taken yet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from comanaged.tenancy.scoping import is_provider_staff
+from comanaged.tickets.access import visible_tickets
+from comanaged.tickets.models import DESK_OPEN
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def desk_unassigned(context: dict[str, Any]) -> int:
+    """Unassigned tickets on the desk of the clients the signed-in staff member may see."""
+    known = context.get("desk_unassigned_count")
+    if known is not None:  # the desk's own page has just counted them
+        return int(known)
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not is_provider_staff(user):
+        return 0
+    return visible_tickets(user).filter(status__in=DESK_OPEN, assignee__isnull=True).count()
