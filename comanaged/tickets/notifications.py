@@ -3,6 +3,10 @@ ticket by e-mail, with the ticket number in the subject so replies and filters c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.template.loader import render_to_string
 
@@ -43,8 +47,23 @@ def recipients(ticket: Ticket, *, exclude_user_id: int | None = None) -> list[st
     return list(addresses)
 
 
+_quiet: ContextVar[bool] = ContextVar("ticket_notifications_quiet", default=False)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """No e-mail for changes made inside (seeding demo data, imports of history)."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
 def notify(ticket: Ticket, event: TicketEvent) -> None:
     """Queue one e-mail (sent after commit) about a public event; the actor is not mailed."""
+    if _quiet.get():
+        return
     to = recipients(ticket, exclude_user_id=event.actor_id)
     if not to:
         return

@@ -345,3 +345,16 @@ def test_only_the_poc_or_the_desk_resolves_and_escalates():
     with pytest.raises(PermissionDenied):
         ticket_escalate(ticket=ticket, actor=make_staff("billing").user, escalating_person=poc)
     assert Ticket.objects.get(pk=ticket.pk).status == "new"
+
+
+def test_quiet_changes_send_no_mail(django_capture_on_commit_callbacks):
+    from comanaged.tickets import notifications
+
+    ticket, _, _ = escalated()
+    technician = make_staff("technician")
+
+    def start_quietly():
+        with notifications.quiet():
+            desk.ticket_start_work(ticket=ticket, actor=technician.user)
+
+    assert mails(django_capture_on_commit_callbacks, start_quietly) == []

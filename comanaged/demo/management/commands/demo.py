@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,8 @@ class Command(BaseCommand):
         keyring()  # creates var/keys/secrets.keys on the first run
         call_command("seed_demo")
         base = f"http://{host}:{port}"
+        if "SITE_URL" not in os.environ:  # links in the demo's e-mails open this server
+            settings.SITE_URL = os.environ["SITE_URL"] = base
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"comanaged demo — {base}/"))
         self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}")
