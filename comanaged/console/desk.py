@@ -40,7 +40,7 @@ from comanaged.console.listing import Column, Listing
 from comanaged.core import audit
 from comanaged.core.errors import ApplicationError
 from comanaged.core.services import save_audited
-from comanaged.tenancy.access import MAX_ID
+from comanaged.tenancy.access import MAX_ID, parse_id
 from comanaged.tenancy.models import Client, User, Vertical
 from comanaged.tenancy.permissions import Area, can_edit
 from comanaged.tickets import desk, services
@@ -204,9 +204,9 @@ class DeskListing(Listing):
         q = request.GET.get("q", "").strip()[:200]
         if q:
             condition = Q(title__icontains=q)
-            number = q.lstrip("#").strip()
-            if number.isdigit() and int(number) <= MAX_ID:
-                condition |= Q(number=int(number))
+            number = parse_id(q.lstrip("#").strip())
+            if number is not None:
+                condition |= Q(number=number)
             queryset = queryset.filter(condition)
         active: dict[str, str] = {}
         for spec in desk_filters(request):

@@ -12,12 +12,13 @@ from django import forms
 
 from comanaged.agreements.models import ListedApplication, VendorCoverage
 from comanaged.core.errors import ApplicationError, Problem
-from comanaged.tenancy.access import MAX_ID
+from comanaged.tenancy.access import parse_id
 from comanaged.tenancy.choices import StaffRoleCode
 from comanaged.tenancy.models import Client, Person, Site, StaffProfile
 from comanaged.tickets.choices import Source, Status, Tier, Verdict
+from comanaged.tickets.fields import EDITABLE_FIELDS
 from comanaged.tickets.models import Ticket, TicketCategory
-from comanaged.tickets.services import EDITABLE_FIELDS, ESCALATION_FIELDS, escalation_problems
+from comanaged.tickets.services import ESCALATION_FIELDS, escalation_problems
 
 SMALL = {"class": "form-control form-control-sm"}
 SMALL_SELECT = {"class": "form-select form-select-sm"}
@@ -60,10 +61,7 @@ class TechnicianField(forms.ModelChoiceField):
 
 def ticket_number(value: str | int | None) -> int | None:
     """'#123', ' 123 ' → 123; anything else → None."""
-    text = str(value or "").strip().lstrip("#").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
-        return None
-    return int(text)
+    return parse_id(str(value or "").strip().lstrip("#").strip())
 
 
 class TicketNumberField(forms.CharField):
@@ -280,9 +278,10 @@ def selected_ids(values: list[str]) -> list[int] | None:
     """The ticket ids ticked in the queue, or None when any of them is not an id."""
     ids = []
     for value in values[: BULK_LIMIT + 1]:
-        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        parsed = parse_id(value)
+        if parsed is None:
             return None
-        ids.append(int(value))
+        ids.append(parsed)
     return list(dict.fromkeys(ids))
 
 
@@ -320,7 +319,8 @@ class PhoneTicketForm(forms.ModelForm):
         clients = Client.objects.for_user(user).filter(is_active=True)
         self.fields["client"].queryset = clients  # type: ignore[attr-defined]
         raw = str((self.data.get("client") if self.is_bound else client_id) or "")
-        client = clients.filter(pk=int(raw)).first() if raw.isdigit() and int(raw) <= MAX_ID else None
+        client_pk = parse_id(raw)
+        client = clients.filter(pk=client_pk).first() if client_pk else None
         self.client = client
         people = (
             Person.objects.for_user(user).filter(client=client, is_active=True) if client else Person.objects.none()

@@ -1,7 +1,8 @@
-"""Strict security headers on every response."""
+"""Request guards (size, NUL characters) and strict security headers on every response."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -48,7 +49,6 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.conf import settings
-        from django.http import JsonResponse
 
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -56,9 +56,37 @@ class RequestSizeLimitMiddleware:
             declared = 0
         limit = settings.MAX_REQUEST_BYTES
         if declared > limit:
-            message = f"The request is too large (at most {limit // (1024 * 1024)} MB)."
-            if request.path.startswith("/api/"):
-                problem = {"code": "too_large", "message": message, "field": None}
-                return JsonResponse({**problem, "problems": [problem]}, status=413)
-            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+            return _refuse(request, 413, "too_large", f"The request is too large (at most {limit // 2**20} MB).")
         return self.get_response(request)
+
+
+class NullCharacterMiddleware:
+    """Refuse NUL characters in query strings and form bodies (400): PostgreSQL cannot store them
+    in text, so they would fail deep in a query; nobody types one. JSON bodies are checked by the
+    API's input schemas; multipart forms by Django's form fields (files may hold any byte)."""
+
+    FORM = "application/x-www-form-urlencoded"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.core.exceptions import RequestDataTooBig
+
+        query = request.META.get("QUERY_STRING", "")
+        suspicious = "%00" in query or "\x00" in query
+        if not suspicious and request.method in {"POST", "PUT", "PATCH"} and request.content_type == self.FORM:
+            with contextlib.suppress(RequestDataTooBig):  # the view refuses it when it reads the body
+                suspicious = b"%00" in request.body or b"\x00" in request.body
+        if suspicious:
+            return _refuse(request, 400, "invalid", "NUL characters are not accepted.")
+        return self.get_response(request)
+
+
+def _refuse(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    from django.http import JsonResponse
+
+    if request.path.startswith("/api/"):
+        problem = {"code": code, "message": message, "field": None}
+        return JsonResponse({**problem, "problems": [problem]}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -123,7 +123,9 @@ def _one(seed: TicketSeed, client: Any, poc: Person, affected: Person, technicia
         if coverage is not None:
             # Lapsed coverage keeps the ticket on the desk: that refusal is R28's point.
             with contextlib.suppress(ApplicationError):
-                desk.ticket_vendor_escalate(ticket=ticket, actor=technician.user, case_number=f"SR-{4410 + i}")
+                desk.ticket_vendor_escalate(
+                    ticket=ticket, actor=technician.user, case_number=f"SR-{4410 + i}", coverage=coverage
+                )
     if seed.stage == "resolved":
         services.ticket_resolve(
             ticket=ticket, actor=technician.user, resolution="Blocked the sender and purged the message."

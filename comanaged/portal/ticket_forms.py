@@ -11,30 +11,9 @@ from comanaged.agreements.choices import Priority
 from comanaged.agreements.models import ListedApplication
 from comanaged.agreements.selectors import active_agreement
 from comanaged.tenancy.models import Person, Site
+from comanaged.tickets.fields import EDITABLE_FIELDS, END_USER_FIELDS
 from comanaged.tickets.models import Ticket, TicketCategory
 
-POC_FIELDS = (
-    "title",
-    "type",
-    "category",
-    "impact",
-    "urgency",
-    "priority",
-    "description",
-    "tried",
-    "error_messages",
-    "conditions",
-    "affected_person",
-    "site",
-    "application",
-    "application_name",
-    "on_site_requested",
-    "device_name",
-    "device_class",
-    "device_ownership",
-    "device_beyond_vendor_support",
-)
-END_USER_FIELDS = ("title", "type", "category", "priority", "description", "tried", "error_messages", "conditions")
 TEXTAREAS = ("description", "tried", "error_messages", "conditions")
 LABELS = {
     "title": "Summary",
@@ -77,12 +56,12 @@ class TicketForm(forms.ModelForm):
 
     class Meta:
         model = Ticket
-        fields = POC_FIELDS
+        fields = EDITABLE_FIELDS
 
     def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         client = person.client
-        keep = POC_FIELDS if person.is_poc else END_USER_FIELDS
+        keep = EDITABLE_FIELDS if person.is_poc else END_USER_FIELDS
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]

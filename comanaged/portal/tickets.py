@@ -26,7 +26,7 @@ from comanaged.core import files
 from comanaged.core.errors import ApplicationError
 from comanaged.portal.access import portal_page
 from comanaged.portal.ticket_forms import NoteForm, ReasonForm, ResolveForm, TicketForm
-from comanaged.tenancy.access import MAX_ID
+from comanaged.tenancy.access import MAX_ID, parse_id
 from comanaged.tenancy.models import Person, User
 from comanaged.tickets import conversation, services
 from comanaged.tickets.access import visible_events, visible_tickets
@@ -70,9 +70,9 @@ def _filtered(request: HttpRequest, person: Person) -> tuple[Any, dict[str, str]
     q = state["q"]
     if q:
         condition = Q(title__icontains=q)
-        digits = q.lstrip("#")
-        if digits.isdigit() and int(digits) <= MAX_ID:
-            condition |= Q(number=int(digits))
+        number = parse_id(q.lstrip("#"))
+        if number is not None:
+            condition |= Q(number=number)
         tickets = tickets.filter(condition)
     return tickets.order_by("-updated_at", "-pk"), state
 
@@ -104,12 +104,12 @@ def _saved_view_action(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     if request.POST.get("action") == "delete_view":
-        view_id = request.POST.get("view_id", "")
-        if view_id.isdigit() and int(view_id) <= MAX_ID:
-            SavedView.objects.filter(user=user, page="portal", pk=int(view_id)).delete()
+        view_id = parse_id(request.POST.get("view_id"))
+        if view_id is not None:
+            SavedView.objects.filter(user=user, page="portal", pk=view_id).delete()
         return HttpResponseRedirect(reverse("portal:tickets"))
-    name = request.POST.get("name", "").strip()[:60]
-    query = QueryDict(request.POST.get("query", "")[:500])
+    name = request.POST.get("name", "").replace("\x00", "").strip()[:60]
+    query = QueryDict(request.POST.get("query", "").replace("\x00", "")[:500])
     clean = urlencode({k: query.get(k, "")[:100] for k in FILTER_KEYS if query.get(k)})
     if not name:
         messages.error(request, "Give the view a name.")
@@ -222,7 +222,7 @@ def _ticket_of(request: HttpRequest, number: int) -> Ticket:
         raise Http404
     ticket = (
         visible_tickets(request.user)
-        .select_related("category__parent", "requester", "affected_person", "assignee__user", "site", "merged_into")
+        .select_related("category__parent", "requester", "affected_person", "assignee__user", "site")
         .filter(number=number)
         .first()
     )
@@ -253,7 +253,12 @@ def ticket_detail(request: HttpRequest, person: Person, number: int) -> HttpResp
         "ticket": ticket,
         "events": visible_events(request.user, ticket),
         "attachments": ticket.attachments.filter(public=True),
-        "children": ticket.children.all(),
+        # Related tickets only as far as this person may see them (an end-user: their own).
+        "children": visible_tickets(request.user).filter(parent=ticket),
+        "parent": visible_tickets(request.user).filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
+        "merged_into": visible_tickets(request.user).filter(pk=ticket.merged_into_id).first()
+        if ticket.merged_into_id
+        else None,
         "forms": forms,
         "edit": edit,
         "may_manage": person.is_poc,
@@ -338,5 +343,8 @@ def attachment(request: HttpRequest, person: Person, number: int, attachment_id:
     row = ticket.attachments.filter(pk=attachment_id, public=True).first() if 1 <= attachment_id <= MAX_ID else None
     if row is None:
         raise Http404
-    response: HttpResponse = files.file_response(row)  # type: ignore[assignment]
+    try:
+        response: HttpResponse = files.file_response(row)  # type: ignore[assignment]
+    except ApplicationError as error:  # the bytes are gone (restored backup without var/files)
+        raise Http404 from error
     return response

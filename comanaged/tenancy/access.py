@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -15,6 +16,16 @@ from comanaged.tenancy.permissions import Area, can_edit, can_view
 from comanaged.tenancy.scoping import is_provider_staff
 
 MAX_ID = 2**63 - 1
+_ID_TEXT = re.compile(r"[0-9]{1,19}")
+
+
+def parse_id(text: str | None) -> int | None:
+    """A database id typed by a person (a ticket number, a form value), or None. ASCII digits only:
+    ``"²".isdigit()`` is true but ``int("²")`` fails, and 5,000 digits exceed int parsing limits."""
+    if text is None or not _ID_TEXT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
 
 
 def scoped_or_404(queryset: Any, user: Any, pk: int) -> Any:

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from comanaged.tenancy.access import MAX_ID, is_staff_caller
 
@@ -19,7 +19,16 @@ Instant = Annotated[
 
 
 class Strict(Schema):
+    """Request bodies: unknown fields and NUL characters (PostgreSQL cannot store them) refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters are not accepted.")
+        return value
 
 
 class ProviderOut(Schema):

@@ -17,6 +17,7 @@ from comanaged.tenancy.access import client_person_of
 from comanaged.tenancy.models import Person, StaffProfile
 from comanaged.tenancy.permissions import Area, can_edit
 from comanaged.tenancy.scoping import is_provider_staff
+from comanaged.tickets.fields import EDITABLE_FIELDS, END_USER_FIELDS
 from comanaged.tickets.models import Ticket, TicketEvent
 
 
@@ -75,3 +76,19 @@ def require_poc_or_desk(user: Any, ticket: Ticket, what: str) -> None:
         require_desk(user)
     elif not person.is_poc:
         raise PermissionDenied(f"Only your POC or the service desk may {what}.")
+
+
+def editable_fields(user: Any, ticket: Ticket) -> frozenset[str]:
+    """What this user may change on the ticket: the desk everything; the client only while the
+    ticket is in its own queue — the POC everything, the requester their own description."""
+    person = client_actor(user, ticket)
+    if person is None:
+        require_desk(user)
+        return frozenset(EDITABLE_FIELDS)
+    if ticket.escalated_at is not None:
+        raise PermissionDenied("The service desk now keeps this ticket's details; add a note instead.")
+    if person.is_poc:
+        return frozenset(EDITABLE_FIELDS)
+    if ticket.requester_id == person.pk:
+        return frozenset(END_USER_FIELDS)
+    raise PermissionDenied("Only your POC or the requester may change this ticket.")

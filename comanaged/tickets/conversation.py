@@ -15,7 +15,7 @@ from django.utils import timezone
 from comanaged.core import audit, files
 from comanaged.core.errors import ApplicationError
 from comanaged.tickets import deadlines
-from comanaged.tickets.access import client_actor, require_poc_or_desk
+from comanaged.tickets.access import client_actor, require_desk, require_poc_or_desk
 from comanaged.tickets.choices import Status
 from comanaged.tickets.errors import TicketErrorCode as Code
 from comanaged.tickets.events import record
@@ -38,8 +38,6 @@ def ticket_add_note(
     progress. Notes are stored as text and always rendered escaped."""
     person = client_actor(actor, ticket)
     if person is None:
-        from comanaged.tickets.access import require_desk
-
         require_desk(actor)
     else:
         public = True
@@ -54,7 +52,25 @@ def ticket_add_note(
         )
     if ticket.merged_into_id:
         raise ApplicationError(Code.NOT_OPEN, "This ticket was merged; add the note to the ticket it was merged into.")
-    stored = [files.store_upload(upload, max_bytes=settings.ATTACHMENT_MAX_BYTES) for upload in uploads]
+    stored: list[files.StoredFile] = []
+    try:
+        for upload in uploads:
+            stored.append(files.store_upload(upload, max_bytes=settings.ATTACHMENT_MAX_BYTES))
+        return _add_note(ticket, actor, person, text, public, stored)
+    except BaseException:
+        _forget_unreferenced(stored)  # a refused note leaves no file behind
+        raise
+
+
+def _forget_unreferenced(stored: Sequence[files.StoredFile]) -> None:
+    for item in stored:
+        if not TicketAttachment.objects.filter(key=item.key).exists():
+            files.delete_stored(item.key)
+
+
+def _add_note(
+    ticket: Ticket, actor: Any, person: Any, text: str, public: bool, stored: Sequence[files.StoredFile]
+) -> TicketEvent:
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         attachments = [
@@ -96,8 +112,9 @@ def ticket_add_note(
 
 
 def ticket_confirm(*, ticket: Ticket, actor: Any) -> Ticket:
-    """The client confirms the resolution: the ticket is closed."""
-    client_actor(actor, ticket)
+    """The client confirms the resolution: the ticket is closed (the desk may close it for them)."""
+    if client_actor(actor, ticket) is None:
+        require_desk(actor)
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if locked.status != Status.RESOLVED:

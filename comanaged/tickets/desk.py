@@ -94,14 +94,24 @@ def _check_assignee(ticket: Ticket, assignee: StaffProfile, reason: str) -> None
         )
 
 
+def _appropriate_resource(ticket: Ticket, staff: StaffProfile) -> bool:
+    """R17: a technician of at least the ticket's tier and, under R12, of its vertical. Only their
+    start is the response; anyone else's start is recorded but does not count."""
+    staff_tier = STAFF_TIER.get(staff.tier or 0)
+    if staff_tier is None or not vertical_fit(ticket, staff):
+        return False
+    needed = Tier(ticket.tier) if ticket.tier in TIER_ORDER else Tier.L1
+    return TIER_ORDER.index(staff_tier) >= TIER_ORDER.index(needed)
+
+
 def ticket_claim(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
     return ticket_assign(ticket=ticket, actor=actor, assignee=require_desk(actor), reason=reason)
 
 
 def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
-    """A technician starts working: the event the response clock uses (R17). An unassigned
-    ticket is claimed by whoever starts it. Whether this technician is an appropriate resource
-    (tier, vertical) is recorded with the event for the clock to judge."""
+    """A technician starts working and takes the ticket. The first start by an appropriate
+    resource (tier, vertical — R17, R12) is the response (``work_started_at``); every start is
+    recorded with who, their tier and vertical fit, for the response clock to explain."""
     staff = require_desk(actor)
     with transaction.atomic():
         locked = _locked_on_desk(ticket)
@@ -114,8 +124,10 @@ def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket
             if reason.strip():
                 record(locked, actor, "note", text=f"Assignment reason: {reason.strip()}", public=False)
         locked.status = Status.IN_PROGRESS
-        locked.work_started_at = locked.work_started_at or timezone.now()
-        _save(locked, actor, "start_work", before, ["status", "work_started_at", "assignee"], note=reason.strip())
+        appropriate = _appropriate_resource(locked, staff)
+        if appropriate and locked.work_started_at is None:
+            locked.work_started_at = timezone.now()
+        _save(locked, actor, "start_work", before, ["status", "assignee", "work_started_at"], note=reason.strip())
         staff_tier = STAFF_TIER.get(staff.tier or 0)
         record(
             locked,
@@ -126,6 +138,7 @@ def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket
             staff_tier=staff_tier.value if staff_tier else None,
             ticket_tier=locked.tier,
             vertical_fit=vertical_fit(locked, staff),
+            appropriate=appropriate,
         )
     ticket.refresh_from_db()
     return ticket
@@ -188,7 +201,17 @@ def ticket_vendor_escalate(
         locked = _locked_on_desk(ticket)
         if coverage is not None and coverage.client_id != locked.client_id:
             raise ApplicationError(Code.WRONG_CLIENT, "That coverage belongs to another client.", field="coverage")
-        coverages = [coverage] if coverage is not None else list(VendorCoverage.objects.filter(client=locked.client))
+        if coverage is None and locked.application_id:
+            coverage = locked.application.vendor_coverage  # type: ignore[union-attr]
+        recorded = VendorCoverage.objects.filter(client=locked.client)
+        if coverage is None and recorded.exists():
+            # The case is under one support plan: the desk names it (no "any vendor will do").
+            raise ApplicationError(
+                Code.VENDOR_ESCALATION_REFUSED,
+                "Choose which of the client's vendor support plans this case is under.",
+                field="coverage",
+            )
+        coverages = [coverage] if coverage is not None else []
         today = timezone.now().astimezone(ZoneInfo(locked.client.time_zone)).date()
         decision = policy.vendor_escalation(coverage_facts(coverages), today)
         if not decision.allowed or decision.coverage is None:

@@ -75,7 +75,7 @@ def notify(ticket: Ticket, event: TicketEvent) -> None:
         "url": f"{settings.SITE_URL.rstrip('/')}/portal/tickets/{ticket.number}/",
     }
     queue_email(
-        subject=f"[#{ticket.number}] {ticket.title} — {headline}",
+        subject=f"[#{ticket.number}] {' '.join(ticket.title.split())} — {headline}",  # one header line
         body=render_to_string("tickets/email/event.txt", context),
         to=to,
     )

@@ -36,6 +36,19 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: Any) -> Ticket:
         duplicate, keeper = _lock_pair(source, target)
         if duplicate.status not in OPEN or keeper.status not in OPEN:
             raise ApplicationError(Code.INVALID_RELATION, "Only open tickets can be merged.", field="ticket")
+        if keeper.parent_id == duplicate.pk:
+            raise ApplicationError(
+                Code.INVALID_RELATION,
+                f"#{keeper.number} is a child of #{duplicate.number}; merge the other way.",
+                field="ticket",
+            )
+        if keeper.parent_id is not None and Ticket.objects.filter(parent=duplicate).exists():
+            raise ApplicationError(
+                Code.INVALID_RELATION,
+                f"#{duplicate.number} has child tickets and #{keeper.number} is itself a child; "
+                "merge into the incident instead.",
+                field="ticket",
+            )
         before = audit.snapshot(duplicate)
         Ticket.objects.filter(parent=duplicate).update(parent=keeper)
         duplicate.status, duplicate.merged_into, duplicate.closed_at = Status.CLOSED, keeper, timezone.now()
@@ -43,7 +56,8 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: Any) -> Ticket:
         duplicate.save(update_fields=["status", "merged_into", "closed_at", "parent", "updated_at"])
         audit.record(actor=actor, action="merge", instance=duplicate, before=before, after=audit.snapshot(duplicate))
         record(duplicate, actor, "merged_into", text=f"Merged into #{keeper.number}.", into=keeper.pk)
-        record(keeper, actor, "merged", text=f"#{duplicate.number} ({duplicate.title}) was merged into this ticket.")
+        # Numbers only in the text: an end-user may see one of the two tickets and not the other.
+        record(keeper, actor, "merged", text=f"#{duplicate.number} was merged into this ticket.", merged=duplicate.pk)
     return keeper
 
 
@@ -77,5 +91,5 @@ def ticket_set_parent(*, child: Ticket, parent: Ticket | None, actor: Any) -> Ti
         locked.parent = incident
         locked.save(update_fields=["parent", "updated_at"])
         audit.record(actor=actor, action="link", instance=locked, before=before, after=audit.snapshot(locked))
-        record(locked, actor, "linked", text=f"Part of incident #{incident.number}: {incident.title}.")
+        record(locked, actor, "linked", text=f"Part of incident #{incident.number}.", parent=incident.pk)
     return locked

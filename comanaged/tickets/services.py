@@ -23,11 +23,12 @@ from comanaged.core.errors import ApplicationError, Problem
 from comanaged.core.services import raise_problems, save_audited
 from comanaged.tenancy.models import Person
 from comanaged.tickets import deadlines
-from comanaged.tickets.access import client_actor, require_desk, require_poc_or_desk
+from comanaged.tickets.access import client_actor, editable_fields, require_desk, require_poc_or_desk
 from comanaged.tickets.choices import Status, Tier, Verdict
 from comanaged.tickets.entitlement import Assessment, TicketFacts, assess
 from comanaged.tickets.errors import TicketErrorCode as Code
 from comanaged.tickets.events import record
+from comanaged.tickets.fields import EDITABLE_FIELDS
 from comanaged.tickets.models import DESK_OPEN, Ticket, TicketSequence
 
 # R14: what an escalation must carry, with the words the POC sees.
@@ -40,28 +41,6 @@ ESCALATION_FIELDS = {
     "conditions": "the conditions under which it occurs",
 }
 OPEN = frozenset({Status.NEW, *DESK_OPEN})
-# Fields the client may still change while the ticket is in its own queue.
-EDITABLE_FIELDS = (
-    "title",
-    "type",
-    "category",
-    "priority",
-    "impact",
-    "urgency",
-    "description",
-    "tried",
-    "error_messages",
-    "conditions",
-    "affected_person",
-    "site",
-    "application",
-    "application_name",
-    "on_site_requested",
-    "device_name",
-    "device_class",
-    "device_ownership",
-    "device_beyond_vendor_support",
-)
 
 
 def ticket_problems(ticket: Ticket) -> list[Problem]:
@@ -73,6 +52,8 @@ def ticket_problems(ticket: Ticket) -> list[Problem]:
             problems.append(
                 Problem(Code.WRONG_CLIENT, f"That {name.replace('_', ' ')} belongs to another client.", name)
             )
+    if not ticket.title.isprintable():
+        problems.append(Problem("invalid", "The summary is one line of text (no line breaks or tabs).", "title"))
     if ticket.category_id and not ticket.category.is_active:  # type: ignore[union-attr]
         problems.append(Problem("inactive_category", "That category is no longer in use.", "category"))
     return problems
@@ -105,6 +86,8 @@ def ticket_log(*, ticket: Ticket, actor: Any, idempotency_key: str = "") -> Tick
     With an idempotency key, sending the same submit again returns the ticket already logged
     (``ticket._replayed`` is then True) instead of a duplicate."""
     key = idempotency_key.strip()[:80]
+    if not key.isprintable():
+        raise ApplicationError("invalid", "The submission key holds characters it may not.", field="idempotency_key")
     if key and _actor_user(actor):
         existing = Ticket.objects.filter(logged_by=actor, idempotency_key=key).first()
         if existing is not None:
@@ -129,7 +112,8 @@ def ticket_log(*, ticket: Ticket, actor: Any, idempotency_key: str = "") -> Tick
 def ticket_update(*, ticket: Ticket, actor: Any, changes: dict[str, Any]) -> Ticket:
     """Change what the ticket says. The client edits its own queue's tickets; once escalated only
     the desk changes the classification, and a priority change moves the deadline (R16)."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
+    allowed = editable_fields(actor, ticket) if actor is not None else frozenset(EDITABLE_FIELDS)
+    unknown = set(changes) - allowed
     if unknown:
         raise ApplicationError(
             "unknown_field", f"{sorted(unknown)[0]} cannot be changed here.", field=sorted(unknown)[0]
@@ -146,13 +130,46 @@ def ticket_update(*, ticket: Ticket, actor: Any, changes: dict[str, Any]) -> Tic
         changed = [name for name in changes if before[name] != getattr(locked, name)]
         if not changed:
             return locked
-        if locked.escalated_at is not None and "priority" in changed:
-            locked.respond_due_at = deadlines.respond_due(locked)
+        if locked.escalated_at is not None and VERDICT_INPUTS & set(changed):
+            _reassess(locked)
         save_audited(locked, actor=actor, checks=[lambda: ticket_problems(locked)])
         if locked.escalated_at is not None:
             raise_problems(escalation_problems(locked))  # an escalated ticket keeps what R14 asks
         record(locked, actor, "updated", text=_describe_changes(locked, before, changed), fields=changed)
     return locked
+
+
+# What the verdict depends on: a desk reclassification re-runs the engine (R18, R19, R22).
+VERDICT_INPUTS = frozenset(
+    {
+        "type",
+        "priority",
+        "category",
+        "application",
+        "application_name",
+        "site",
+        "on_site_requested",
+        "device_class",
+        "device_ownership",
+        "device_beyond_vendor_support",
+    }
+)
+
+
+def _reassess(ticket: Ticket) -> None:
+    """The verdict as of the escalation, on the ticket's new facts; a staff override stands. The
+    deadline follows (a priority change re-targets from the original escalation time, R16)."""
+    if not ticket.verdict_override_reason:
+        escalated = ticket.events.filter(kind="escalated").order_by("-at", "-id").first()
+        person_id = escalated.data.get("escalated_by") if escalated else None
+        person = Person.objects.filter(pk=person_id).first() if person_id else None
+        assessment = ticket_assessment(
+            ticket=ticket, escalating_person=person or ticket.requester, at=ticket.escalated_at
+        )
+        if assessment.may_escalate:
+            ticket.verdict = assessment.verdict
+            ticket.verdict_reasons = [r.as_dict() for r in assessment.reasons]
+    ticket.respond_due_at = deadlines.respond_due(ticket)
 
 
 def _describe_changes(ticket: Ticket, before: dict[str, Any], changed: list[str]) -> str:

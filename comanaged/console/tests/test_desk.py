@@ -107,7 +107,7 @@ ACTION_DATA = {
     "assign": {"assign-assignee": "{tech}", "assign-reason": "covering the night shift"},
     "status": {"status-status": "waiting_on_client", "status-note": "Asked for a screenshot"},
     "raise-tier": {"raise-tier-tier": "l2", "raise-tier-reason": "Needs an engineer"},
-    "vendor": {"vendor-case_number": "CASE-1"},
+    "vendor": {"vendor-case_number": "CASE-1", "vendor-coverage": "{coverage}"},
     "verdict": {"verdict-verdict": "billable", "verdict-reason": "Agreed with the POC"},
     "resolve": {"resolve-resolution": "Restarted the service"},
     "merge": {"merge-into": "{other}"},
@@ -120,8 +120,11 @@ def test_every_desk_action_is_scoped_role_gated_and_changes_nothing_when_refused
     """A foreign ticket is a 404, billing (who sees it) gets a 403, and neither changes a thing."""
     ticket = world["their_ticket"]
     other = escalated(world["theirs"], world["their_poc"], title="Second VPN report")
-    VendorCoverageFactory(client=world["theirs"].client)
-    data = {key: value.format(tech=world["tech"].pk, other=other.number) for key, value in ACTION_DATA[action].items()}
+    coverage = VendorCoverageFactory(client=world["theirs"].client)
+    data = {
+        key: value.format(tech=world["tech"].pk, other=other.number, coverage=coverage.pk)
+        for key, value in ACTION_DATA[action].items()
+    }
     assert_isolated(
         client,
         reverse("console:ticket_action", args=[ticket.number, action]),
@@ -569,15 +572,14 @@ def test_r12_start_work_on_a_vertical_ticket_without_the_vertical_asks_for_a_rea
 )
 def test_r20_r28_vendor_escalation_refused_shows_the_reason(client, world, coverage, message):
     ticket = world["mine_ticket"]
+    data = {"vendor-case_number": "SR-77"}
     if coverage is not None:
-        VendorCoverageFactory(client=world["mine"].client, **coverage)
+        data["vendor-coverage"] = VendorCoverageFactory(client=world["mine"].client, **coverage).pk
     client.force_login(world["tech"].user)
     page = client.get(reverse("console:ticket", args=[ticket.number])).content.decode()
     assert message in page  # said before anyone tries
     before = state(ticket)
-    response = client.post(
-        reverse("console:ticket_action", args=[ticket.number, "vendor"]), {"vendor-case_number": "SR-77"}
-    )
+    response = client.post(reverse("console:ticket_action", args=[ticket.number, "vendor"]), data)
     assert response.status_code == 200 and message in response.content.decode()
     assert "panel-vendor" in response.content.decode()
     assert state(ticket) == before

@@ -71,7 +71,7 @@ def test_the_demo_has_a_realistic_ticket_queue_per_active_client():
     active = Agreement.objects.filter(status="active").count()
     assert active and Ticket.objects.values("client").distinct().count() == active
     statuses = set(Ticket.objects.values_list("status", flat=True))
-    assert {"resolved", "new", "escalated", "assigned", "in_progress"} <= statuses
+    assert {"resolved", "new", "escalated", "assigned", "in_progress", "waiting_on_vendor"} <= statuses
     verdicts = set(Ticket.objects.values_list("verdict", flat=True))
     assert {"covered", "out_of_scope", "billable"} <= verdicts
     count = Ticket.objects.count()

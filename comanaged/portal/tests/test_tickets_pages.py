@@ -188,3 +188,34 @@ def test_r11_a_co_managed_plus_end_user_reaches_the_desk_after_hours_for_a_p1(cl
     assert (night.status, night.verdict) == ("escalated", "covered")
     assert "R11" in night.verdict_reasons[0]["rules"]
     assert (day.status, day.verdict) == ("new", "route_to_poc")
+
+
+def test_odd_input_on_portal_pages_is_refused_or_ignored_not_a_500(client, world):
+    client.force_login(world["poc_user"])
+    assert client.get(reverse("portal:tickets") + "?q=²").status_code == 200
+    assert client.get(reverse("portal:tickets") + "?q=%00").status_code == 400
+    response = client.post(reverse("portal:tickets"), {"action": "delete_view", "view_id": "9" * 5000})
+    assert response.status_code == 302
+    from urllib.parse import urlencode
+
+    body = urlencode({**form_data(), "submission": "a\x00b", "action": "log"})
+    response = client.post(reverse("portal:ticket_new"), body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and not Ticket.objects.exists()
+    multipart = client.post(reverse("portal:ticket_new"), {**form_data(), "submission": "a\x00b", "action": "log"})
+    assert multipart.status_code == 200 and not Ticket.objects.exists()
+    client.post(reverse("portal:tickets"), {"action": "save_view", "name": "x\x00y", "query": "q=\x00"})
+    assert SavedView.objects.get().name == "xy"
+
+
+def test_an_end_user_never_sees_a_colleagues_ticket_through_its_relations(client, world):
+    from comanaged.tickets.relations import ticket_merge, ticket_set_parent
+
+    theirs = complete_ticket(world["agreement"], world["poc"], affected_person=world["end_user"], title="My laptop")
+    child = complete_ticket(world["agreement"], world["poc"], title="SECRET-CHILD termination of Bob")
+    duplicate = complete_ticket(world["agreement"], world["poc"], title="SECRET-DUP salary file")
+    ticket_set_parent(child=child, parent=theirs, actor=world["poc_user"])
+    ticket_merge(source=duplicate, target=theirs, actor=world["poc_user"])
+    client.force_login(world["end_user_user"])
+    page = client.get(reverse("portal:ticket", args=[theirs.number])).content.decode()
+    assert "My laptop" in page
+    assert "SECRET-CHILD" not in page and "SECRET-DUP" not in page

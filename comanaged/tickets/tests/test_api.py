@@ -254,3 +254,13 @@ def test_paging_and_filters(poc_setup):
     assert [t["number"] for t in rest["items"]] == [tickets[0].number] and rest["next"] is None
     assert [t["priority"] for t in http.get("/api/v1/tickets?priority=P2").json()["items"]] == ["P2"]
     assert http.get("/api/v1/tickets?status=bogus").status_code == 422
+
+
+def test_nul_characters_and_odd_digits_are_refused_not_a_500(poc_setup):
+    """PostgreSQL cannot store NUL; '²' passes str.isdigit but not int(); huge numbers overflow."""
+    agreement, _, _, http = poc_setup
+    assert post(http, "/api/v1/tickets", {"title": "a\x00b"}).status_code == 422
+    assert http.get("/api/v1/tickets?q=%00").status_code == 400
+    assert http.get("/api/v1/tickets?q=²").status_code == 200
+    assert http.get("/api/v1/tickets?q=" + "9" * 5000).status_code == 200
+    assert not Ticket.objects.filter(client=agreement.client).exists()

@@ -84,7 +84,13 @@ def test_r17_start_work_records_who_started_with_tier_and_vertical_fit():
     first_start = ticket.work_started_at
     assert first_start is not None
     event = TicketEvent.objects.get(ticket=ticket, kind="work_started")
-    assert event.data == {"staff": technician.pk, "staff_tier": "l2", "ticket_tier": "l1", "vertical_fit": True}
+    assert event.data == {
+        "staff": technician.pk,
+        "staff_tier": "l2",
+        "ticket_tier": "l1",
+        "vertical_fit": True,
+        "appropriate": True,
+    }
     with pytest.raises(ApplicationError):
         desk.ticket_start_work(ticket=ticket, actor=technician.user)  # already working
     desk.ticket_set_status(ticket=ticket, actor=technician.user, status="waiting_on_client", note="Need a screenshot")
@@ -124,8 +130,11 @@ def test_r20_r28_vendor_escalation_needs_current_coverage_with_the_provider_auth
         desk.ticket_vendor_escalate(ticket=ticket, actor=technician.user, case_number="C-1", coverage=unauthorized)
     assert "authorized" in caught.value.message
     assert not VendorEscalation.objects.exists() and Ticket.objects.get(pk=ticket.pk).tier == "l1"
-    VendorCoverageFactory(client=ticket.client, vendor="Dell", provider_is_authorized_user=True)
-    escalation = desk.ticket_vendor_escalate(ticket=ticket, actor=technician.user, case_number=" SR-99 ")
+    dell = VendorCoverageFactory(client=ticket.client, vendor="Dell", provider_is_authorized_user=True)
+    with pytest.raises(ApplicationError) as caught:  # the case is under one named plan, not "any"
+        desk.ticket_vendor_escalate(ticket=ticket, actor=technician.user, case_number="SR-99")
+    assert caught.value.field == "coverage"
+    escalation = desk.ticket_vendor_escalate(ticket=ticket, actor=technician.user, case_number=" SR-99 ", coverage=dell)
     ticket.refresh_from_db()
     assert (escalation.vendor, escalation.case_number) == ("Dell", "SR-99")
     assert (ticket.tier, ticket.status) == ("vendor", "waiting_on_vendor")
@@ -358,3 +367,61 @@ def test_quiet_changes_send_no_mail(django_capture_on_commit_callbacks):
             desk.ticket_start_work(ticket=ticket, actor=technician.user)
 
     assert mails(django_capture_on_commit_callbacks, start_quietly) == []
+
+
+def test_r17_a_start_by_a_lower_tier_or_non_vertical_technician_is_recorded_but_is_not_the_response():
+    health = VerticalFactory(name="Healthcare")
+    ticket, _, _ = escalated(
+        vertical=health,
+        strategic_advisor=make_staff("strategic_advisor", verticals=[health]),
+        technology_alignment_engineer=make_staff("technology_alignment_engineer", verticals=[health]),
+    )
+    generalist = make_staff("technician", tier=3)
+    desk.ticket_start_work(ticket=ticket, actor=generalist.user, reason="Night shift, no specialist on")
+    assert ticket.status == "in_progress" and ticket.work_started_at is None
+    specialist_l1 = make_staff("technician", tier=1, verticals=[health])
+    desk.ticket_raise_tier(ticket=ticket, actor=generalist.user, tier="l2", reason="Needs the vendor's DB tools")
+    desk.ticket_start_work(ticket=ticket, actor=specialist_l1.user)
+    assert ticket.work_started_at is None  # L1 on an L2 ticket
+    specialist_l2 = make_staff("technician", tier=2, verticals=[health])
+    desk.ticket_start_work(ticket=ticket, actor=specialist_l2.user)
+    assert ticket.work_started_at is not None
+    flags = list(
+        TicketEvent.objects.filter(ticket=ticket, kind="work_started").values_list("data__appropriate", flat=True)
+    )
+    assert flags == [False, False, True]
+
+
+def test_r18_r19_a_desk_reclassification_re_runs_the_verdict():
+    ticket, _, _ = escalated()
+    dispatcher = make_staff("dispatcher")
+    from comanaged.tickets.services import ticket_update
+
+    ticket_update(ticket=ticket, actor=dispatcher.user, changes={"type": "service_request", "priority": "P1"})
+    ticket.refresh_from_db()
+    assert ticket.verdict == "covered_no_target" and ticket.respond_due_at is None
+    ticket_update(ticket=ticket, actor=dispatcher.user, changes={"type": "incident", "application_name": "Fortnite"})
+    ticket.refresh_from_db()
+    assert ticket.verdict == "out_of_scope"
+
+
+def test_merging_never_breaks_the_incident_tree():
+    agreement, poc, _ = make_contract()
+    user = sign_in_person(poc)
+    incident, child = complete_ticket(agreement, poc), complete_ticket(agreement, poc)
+    relations.ticket_set_parent(child=child, parent=incident, actor=user)
+    with pytest.raises(ApplicationError):
+        relations.ticket_merge(source=incident, target=child, actor=user)
+    assert Ticket.objects.get(pk=child.pk).parent_id == incident.pk
+
+
+def test_a_refused_note_leaves_no_file_behind(settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FILES_DIR = tmp_path
+    ticket, poc, _ = escalated()
+    good = SimpleUploadedFile("log.txt", b"fine\n")
+    bad = SimpleUploadedFile("tool.exe", b"MZ" + b"\x00" * 64)
+    with pytest.raises(ApplicationError):
+        conversation.ticket_add_note(ticket=ticket, actor=sign_in_person(poc), text="x", uploads=[good, bad])
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
