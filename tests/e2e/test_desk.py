@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from comanaged.agreements.services import agreement_activate
@@ -20,9 +21,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _contract(name: str, code: str, **terms):
-    client = ClientFactory(name=name, code=code)
-    agreement = AgreementFactory(client=client, **terms)
-    agreement_activate(agreement=agreement, actor=None)
+    with transaction.atomic():  # autocommit here; numbering locks a row (PostgreSQL insists)
+        client = ClientFactory(name=name, code=code)
+        agreement = AgreementFactory(client=client, **terms)
+        agreement_activate(agreement=agreement, actor=None)
     return agreement
 
 

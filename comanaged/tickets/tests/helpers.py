@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
+
 from comanaged.agreements.services import agreement_activate
 from comanaged.agreements.tests.factories import AgreementFactory
 from comanaged.tenancy.tests.factories import ClientFactory, PersonFactory, UserFactory
@@ -17,6 +19,11 @@ TUESDAY_11PM_NY = dt.datetime(2026, 6, 10, 3, 0, tzinfo=dt.UTC)
 
 
 def make_contract(plan: str = "co_managed", **fields: Any) -> tuple[Any, Any, Any]:
+    with transaction.atomic():  # browser tests run in autocommit; row locks need a transaction
+        return _make_contract(plan, **fields)
+
+
+def _make_contract(plan: str, **fields: Any) -> tuple[Any, Any, Any]:
     ensure_default_categories()  # a transactional test before this one flushed them
     client = ClientFactory(time_zone="America/New_York")
     agreement = AgreementFactory(client=client, plan=plan, **fields)
