@@ -425,3 +425,30 @@ def test_a_refused_note_leaves_no_file_behind(settings, tmp_path):
     with pytest.raises(ApplicationError):
         conversation.ticket_add_note(ticket=ticket, actor=sign_in_person(poc), text="x", uploads=[good, bad])
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_ticket_changes_reach_subscribed_webhooks_without_internal_text(settings):
+    """ticket.created / ticket.escalated / ticket.updated, one delivery per change; an internal
+    note's text never leaves (the payload says only that something internal happened)."""
+    from comanaged.webhooks.models import WebhookDelivery
+    from comanaged.webhooks.services import webhook_endpoint_save
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    from comanaged.webhooks.models import WebhookEndpoint
+
+    webhook_endpoint_save(
+        endpoint=WebhookEndpoint(
+            name="PSA bridge",
+            url="http://127.0.0.1:9/hook",
+            events=["ticket.created", "ticket.escalated", "ticket.updated"],
+        ),
+        actor=None,
+    )
+    ticket, _, _ = escalated()
+    conversation.ticket_add_note(ticket=ticket, actor=make_staff("technician").user, text="DC01 password", public=False)
+    events = list(WebhookDelivery.objects.order_by("pk").values_list("event", flat=True))
+    assert events == ["ticket.created", "ticket.escalated", "ticket.updated"]
+    internal = WebhookDelivery.objects.order_by("pk").last().payload
+    assert "DC01" not in str(internal)
+    assert internal["ticket"]["number"] == ticket.number
+    assert internal["change"] == {**internal["change"], "kind": "note", "public": False, "text": ""}
