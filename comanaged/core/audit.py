@@ -39,6 +39,8 @@ def snapshot(instance: models.Model) -> Snapshot:
     """The row's concrete fields and many-to-many ids, secrets redacted."""
     data: Snapshot = {}
     for field in instance._meta.concrete_fields:
+        if isinstance(field, models.GeneratedField):
+            continue  # derived by the database from fields already recorded
         if isinstance(field, EncryptedTextField) or field.name in REDACTED_FIELDS:
             # Never the value, but a fingerprint of what is stored, so a change still shows.
             token = field.value_from_object(instance)

@@ -34,6 +34,7 @@ def null_problems(instance: models.Model) -> list[Problem]:
     for field in instance._meta.concrete_fields:
         if (
             field.null
+            or field.generated
             or field.primary_key
             or getattr(field, "auto_now", False)
             or getattr(field, "auto_now_add", False)

@@ -8,7 +8,6 @@ from django import template
 
 from comanaged.tenancy.scoping import is_provider_staff
 from comanaged.tickets.access import visible_tickets
-from comanaged.tickets.models import DESK_OPEN
 
 register = template.Library()
 
@@ -23,4 +22,4 @@ def desk_unassigned(context: dict[str, Any]) -> int:
     user = getattr(request, "user", None)
     if user is None or not is_provider_staff(user):
         return 0
-    return visible_tickets(user).filter(status__in=DESK_OPEN, assignee__isnull=True).count()
+    return visible_tickets(user).filter(on_desk=True, assignee__isnull=True).count()
