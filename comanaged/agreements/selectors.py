@@ -66,13 +66,18 @@ def activation_facts(agreement: Agreement) -> ActivationFacts:
 
 
 def escalation_facts(
-    *, person: Person, priority: str, at: dt.datetime | None = None, runbooks_complete: bool | None = None
+    *,
+    person: Person,
+    priority: str,
+    at: dt.datetime | None = None,
+    runbooks_complete: bool | None = None,
+    agreement: Agreement | None = None,
 ) -> EscalationFacts:
     """Facts for :func:`may_escalate`. Whether the runbooks are complete (R27) comes from the
     agreement's flag unless the caller (the knowledge base, later) says otherwise."""
     at = at or timezone.now()
     client = person.client
-    agreement = active_agreement(client)
+    agreement = agreement if agreement is not None else active_agreement(client)
     absences = Absence.objects.filter(client=client, starts_at__lte=at, ends_at__gt=at)
     return EscalationFacts(
         agreement_status=agreement.status if agreement else "none",
@@ -95,9 +100,18 @@ def escalation_facts(
 
 
 def person_may_escalate(
-    *, person: Person, priority: str, at: dt.datetime | None = None, runbooks_complete: bool | None = None
+    *,
+    person: Person,
+    priority: str,
+    at: dt.datetime | None = None,
+    runbooks_complete: bool | None = None,
+    agreement: Agreement | None = None,
 ) -> EscalationDecision:
-    return may_escalate(escalation_facts(person=person, priority=priority, at=at, runbooks_complete=runbooks_complete))
+    """``agreement``: the client's active agreement when the caller already has it (one query less)."""
+    facts = escalation_facts(
+        person=person, priority=priority, at=at, runbooks_complete=runbooks_complete, agreement=agreement
+    )
+    return may_escalate(facts)
 
 
 def listed_application_names(agreement: Agreement) -> list[str]:

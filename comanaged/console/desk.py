@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -252,6 +252,29 @@ def desk_queryset(user: Any) -> QuerySet[Ticket]:
     return visible_tickets(user).filter(on_desk=True).select_related(*QUEUE_RELATED).prefetch_related(*QUEUE_PREFETCH)
 
 
+STAT_CAP = 999
+
+
+def desk_stats(user: Any, now: dt.datetime) -> dict[str, str]:
+    """The counters above the queue: four counts, each a range of one partial index and each
+    stopping at 1,000 ("999+") — a desk with more open tickets needs no exact figure, and counting
+    70,000 index entries four times took 100 ms on SQLite (bench/tickets.py)."""
+    desk = visible_tickets(user).filter(on_desk=True)
+    waiting = desk.filter(work_started_at__isnull=True)
+    counts = {
+        "total": desk,
+        "unassigned": desk.filter(assignee__isnull=True),
+        "overdue": waiting.filter(respond_due_at__lt=now),
+        "soon": waiting.filter(respond_due_at__gte=now, respond_due_at__lt=now + SOON),
+    }
+    return {name: capped_count(queryset) for name, queryset in counts.items()}
+
+
+def capped_count(queryset: QuerySet[Ticket]) -> str:
+    found = queryset.order_by()[: STAT_CAP + 1].count()
+    return f"{STAT_CAP}+" if found > STAT_CAP else str(found) if found else ""
+
+
 @require_GET
 @staff_page(Area.TICKETS)
 def queue(request: HttpRequest) -> HttpResponse:
@@ -266,19 +289,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     without_page.pop("page", None)
     export = QueryDict(current, mutable=True)
     export["format"] = "csv"
-    stats = (
-        visible_tickets(request.user)
-        .filter(on_desk=True)
-        .aggregate(
-            total=Count("pk"),
-            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-            overdue=Count("pk", filter=Q(respond_due_at__lt=now, work_started_at__isnull=True)),
-            soon=Count(
-                "pk",
-                filter=Q(respond_due_at__gte=now, respond_due_at__lt=now + SOON, work_started_at__isnull=True),
-            ),
-        )
-    )
+    stats = desk_stats(request.user, now)
     context = {
         **state,
         "section": "desk",

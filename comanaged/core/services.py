@@ -62,10 +62,13 @@ def save_audited(
     m2m: Mapping[str, Iterable[Any]] | None = None,
     action: str | None = None,
     note: str = "",
+    trusted: Iterable[str] = (),
 ) -> M:
     """Validate ``instance`` (model rules, then ``checks``), save it, set its many-to-many
     relations and append the audit entry — all in one transaction; nothing is saved when
-    any problem is found."""
+    any problem is found. ``trusted`` fields skip model validation (each costs a query for a
+    foreign key or a unique check) when the caller already holds rows it looked up itself and
+    the database enforces the rest."""
     with transaction.atomic():
         creating = instance._state.adding
         before = None
@@ -73,7 +76,7 @@ def save_audited(
             # order_by(): a default ordering across a relation would put the lock on an outer join.
             stored = type(instance)._base_manager.select_for_update().order_by().filter(pk=instance.pk).first()
             before = audit.snapshot(stored) if stored is not None else None
-        problems = problems_of(instance)
+        problems = problems_of(instance, exclude=trusted)
         if not problems:
             for check in checks:
                 problems.extend(check())

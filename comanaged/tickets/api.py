@@ -21,7 +21,7 @@ from comanaged.tenancy.models import Client, Person, Site, StaffProfile
 from comanaged.tenancy.schemas import Id
 from comanaged.tenancy.scoping import is_provider_staff
 from comanaged.tickets import conversation, desk, relations, services
-from comanaged.tickets.access import visible_events, visible_tickets
+from comanaged.tickets.access import require_poc_or_desk, visible_events, visible_tickets
 from comanaged.tickets.choices import Source
 from comanaged.tickets.models import Ticket, TicketAttachment, TicketCategory
 from comanaged.tickets.priority import suggest_priority
@@ -270,8 +270,6 @@ def escalate_ticket(request: HttpRequest, ticket_id: int) -> Any:
 def resolve_ticket(request: HttpRequest, ticket_id: int, payload: ResolveIn) -> Any:
     require_write(request)
     ticket = _ticket(request, ticket_id)
-    from comanaged.tickets.access import require_poc_or_desk
-
     require_poc_or_desk(request.user, ticket, "resolve a ticket")
     return services.ticket_resolve(ticket=ticket, actor=request.user, resolution=payload.resolution)
 
@@ -417,6 +415,7 @@ def override_verdict(request: HttpRequest, ticket_id: int, payload: VerdictIn) -
 def merge_ticket(request: HttpRequest, ticket_id: int, payload: MergeIn) -> Any:
     require_write(request)
     source = _ticket(request, ticket_id)
+    require_poc_or_desk(request.user, source, "merge tickets")  # who may, before what with
     target = visible_tickets(request.user).filter(pk=payload.into_id).first()
     if target is None:
         raise ApplicationError(CoreErrorCode.NOT_FOUND, "No such ticket.", field="into_id")
@@ -427,6 +426,7 @@ def merge_ticket(request: HttpRequest, ticket_id: int, payload: MergeIn) -> Any:
 def set_parent(request: HttpRequest, ticket_id: int, payload: ParentIn) -> Any:
     require_write(request)
     child = _ticket(request, ticket_id)
+    require_poc_or_desk(request.user, child, "link tickets")
     parent = None
     if payload.parent_id is not None:
         parent = visible_tickets(request.user).filter(pk=payload.parent_id).first()

@@ -69,6 +69,46 @@ def escalation_problems(ticket: Ticket) -> list[Problem]:
     return missing
 
 
+TRUSTED_ON_LOG = (
+    "number",
+    "client",
+    "requester",
+    "affected_person",
+    "logged_by",
+    "site",
+    "application",
+    "category",
+    "idempotency_key",
+)
+
+
+def _idempotency_key(value: str) -> str:
+    key = value.strip()[:80]
+    if not key.isprintable():
+        raise ApplicationError("invalid", "The submission key holds characters it may not.", field="idempotency_key")
+    return key
+
+
+def _replayed(actor: Any, key: str) -> Ticket | None:
+    """The ticket this user already submitted with this key, if any."""
+    if not key or not _actor_user(actor):
+        return None
+    existing = Ticket.objects.filter(logged_by=actor, idempotency_key=key).first()
+    if existing is not None:
+        existing._replayed = True  # type: ignore[attr-defined]
+    return existing
+
+
+def _allocate_number() -> int:
+    """A number in its own short transaction when the caller is not inside one: the counter's row
+    lock is then held for a moment instead of for the whole intake, so concurrent submits stop
+    queueing on it. A submit refused after this point leaves a gap in the numbering."""
+    if transaction.get_connection().in_atomic_block:
+        return _next_number()
+    with transaction.atomic():
+        return _next_number()
+
+
 def _next_number() -> int:
     sequence, _ = TicketSequence.objects.select_for_update().get_or_create(pk=1)
     sequence.last += 1
@@ -85,20 +125,19 @@ def ticket_log(*, ticket: Ticket, actor: Any, idempotency_key: str = "") -> Tick
 
     With an idempotency key, sending the same submit again returns the ticket already logged
     (``ticket._replayed`` is then True) instead of a duplicate."""
-    key = idempotency_key.strip()[:80]
-    if not key.isprintable():
-        raise ApplicationError("invalid", "The submission key holds characters it may not.", field="idempotency_key")
-    if key and _actor_user(actor):
-        existing = Ticket.objects.filter(logged_by=actor, idempotency_key=key).first()
-        if existing is not None:
-            existing._replayed = True  # type: ignore[attr-defined]
-            return existing
+    key = _idempotency_key(idempotency_key)
+    existing = _replayed(actor, key)
+    if existing is not None:
+        return existing
     try:
         with transaction.atomic():
-            ticket.number = _next_number()
+            if ticket.number is None:
+                ticket.number = _next_number()
             ticket.logged_by = _actor_user(actor)
             ticket.idempotency_key = key if ticket.logged_by else ""
-            save_audited(ticket, actor=actor, checks=[lambda: ticket_problems(ticket)])
+            # The links were looked up (scoped) by the caller and the database enforces keys and
+            # uniqueness, so model validation need not query each again (bench/tickets.py).
+            save_audited(ticket, actor=actor, checks=[lambda: ticket_problems(ticket)], trusted=TRUSTED_ON_LOG)
             record(ticket, actor, "created", text=ticket.title)
     except IntegrityError:
         existing = Ticket.objects.filter(logged_by=actor, idempotency_key=key).first() if key else None
@@ -212,10 +251,14 @@ def _resolve_locked(ticket: Ticket, actor: Any, resolution: str, at: dt.datetime
     record(ticket, actor, "resolved", text=resolution, internally=ticket.escalated_at is None)
 
 
-def ticket_assessment(*, ticket: Ticket, escalating_person: Any, at: dt.datetime | None = None) -> Assessment:
+def ticket_assessment(
+    *, ticket: Ticket, escalating_person: Any, at: dt.datetime | None = None, agreement: Any = None
+) -> Assessment:
     """The contract's verdict on this ticket if ``escalating_person`` put it on the desk now."""
-    decision = person_may_escalate(person=escalating_person, priority=ticket.priority or "P4", at=at)
-    agreement = active_agreement(ticket.client_id)
+    agreement = agreement if agreement is not None else active_agreement(ticket.client_id)
+    decision = person_may_escalate(
+        person=escalating_person, priority=ticket.priority or "P4", at=at, agreement=agreement
+    )
     application = on_site = device = None
     if agreement is not None:
         if ticket.application_name and not ticket.application_id:
@@ -264,11 +307,11 @@ def ticket_escalate(
                 Code.NOT_ESCALATABLE, "Only a new ticket of the client's queue can be escalated.", field="status"
             )
         raise_problems(escalation_problems(locked))
-        assessment = ticket_assessment(ticket=locked, escalating_person=escalating_person, at=at)
+        agreement = active_agreement(locked.client_id)
+        assessment = ticket_assessment(ticket=locked, escalating_person=escalating_person, at=at, agreement=agreement)
         if not assessment.may_escalate:
             raise ApplicationError(Code.ROUTE_TO_POC, assessment.reasons[0].message, field="requester")
         before = audit.snapshot(locked)
-        agreement = active_agreement(locked.client_id)
         locked.status, locked.tier, locked.escalated_at = Status.ESCALATED, Tier.L1, at
         locked.work_started_at = None
         locked.verdict = assessment.verdict
@@ -315,6 +358,14 @@ def ticket_submit(
     """The portal's and the API's "new ticket": log it and, when asked, escalate it in the same
     transaction — all or nothing (an escalation missing R14 fields saves nothing). An end-user's
     request the contract routes to the POC (R10, R11) is logged in the POC's queue with that verdict."""
+    existing = _replayed(actor, _idempotency_key(idempotency_key))
+    if existing is not None:
+        return existing
+    # What can be refused is checked before a number is taken (numbers are not given back).
+    raise_problems(ticket_problems(ticket))
+    if escalate and escalating_person.is_poc:
+        raise_problems(escalation_problems(ticket))
+    ticket.number = ticket.number or _allocate_number()
     with transaction.atomic():
         logged = ticket_log(ticket=ticket, actor=actor, idempotency_key=idempotency_key)
         if getattr(logged, "_replayed", False) or not escalate:

@@ -400,7 +400,7 @@ def test_queue_queries_do_not_grow_with_the_tickets(client, world, django_assert
     many = _queue_queries(client, user)
     assert few == many, f"{few} queries for 5 tickets, {many} for 50"
     print(f"desk queue: {few} queries for 5 tickets, {many} for 50")
-    with django_assert_max_num_queries(24):  # 3 of them prefetches (see QUEUE_PREFETCH)
+    with django_assert_max_num_queries(27):  # 3 prefetches (QUEUE_PREFETCH), 4 counters (desk_stats)
         response = client.get(reverse("console:desk"))
     assert len(response.context["rows"]) == 50 and response.context["page"].has_next()  # 52 on the desk
     second = client.get(reverse("console:desk"), {"page": 2, "sort": "-number"})
@@ -736,3 +736,18 @@ def test_choosing_the_client_loads_its_people(client, world):
     page = client.get(reverse("console:desk_new"), {"client": world["mine"].client_id}).content.decode()
     assert world["poc"].full_name in page and world["their_poc"].full_name not in page
     assert 'hx-get="/console/desk/new/"' in page
+
+
+def test_desk_counters_stop_at_the_cap(world, monkeypatch):
+    """Past STAT_CAP the counters read '999+' (bounded cost at 1M tickets, bench/tickets.py)."""
+    from django.utils import timezone
+
+    from comanaged.console import desk as desk_page
+
+    _bulk_tickets(world, 5)
+    monkeypatch.setattr(desk_page, "STAT_CAP", 3)
+    stats = desk_page.desk_stats(world["dispatcher"].user, timezone.now())
+    assert stats["total"] == "3+"
+    monkeypatch.setattr(desk_page, "STAT_CAP", 999)
+    exact = desk_page.desk_stats(world["dispatcher"].user, timezone.now())
+    assert int(exact["total"]) >= 5

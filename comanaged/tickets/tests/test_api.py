@@ -264,3 +264,53 @@ def test_nul_characters_and_odd_digits_are_refused_not_a_500(poc_setup):
     assert http.get("/api/v1/tickets?q=²").status_code == 200
     assert http.get("/api/v1/tickets?q=" + "9" * 5000).status_code == 200
     assert not Ticket.objects.filter(client=agreement.client).exists()
+
+
+ENDPOINTS = [
+    ("get", "", None),
+    ("patch", "", {"title": "Renamed"}),
+    ("post", "/escalate", {}),
+    ("post", "/resolve", {"resolution": "done"}),
+    ("post", "/confirm", {}),
+    ("post", "/reopen", {"reason": "again"}),
+    ("get", "/events", None),
+    ("post", "/notes", {"text": "hello"}),
+    ("get", "/attachments", None),
+    ("post", "/claim", {}),
+    ("post", "/assign", {"assignee_id": None}),
+    ("post", "/start-work", {}),
+    ("post", "/status", {"status": "waiting_on_client"}),
+    ("post", "/raise-tier", {"tier": "l2", "reason": "x"}),
+    ("post", "/vendor-escalations", {"case_number": "SR-1"}),
+    ("post", "/verdict", {"verdict": "billable", "reason": "x"}),
+    ("post", "/merge", {"into_id": 1}),
+    ("post", "/parent", {"parent_id": None}),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "body"), ENDPOINTS)
+def test_every_ticket_endpoint_is_isolated_and_a_refusal_changes_nothing(method, suffix, body):
+    """Anonymous → 401; another client's POC → 404 (like a missing ticket); a staff role that only
+    reads (billing) → 403 on writes; none of them changes the ticket or its history."""
+    agreement, poc, _ = make_contract()
+    ticket = complete_ticket(agreement, poc)
+    ticket_escalate(ticket=ticket, actor=None, escalating_person=poc)
+    _, other_poc, _ = make_contract()
+    url = f"/api/v1/tickets/{ticket.pk}{suffix}"
+
+    def state():
+        row = Ticket.objects.filter(pk=ticket.pk).values().get()
+        return row, TicketEvent.objects.filter(ticket=ticket).count()
+
+    before = state()
+
+    def call(http):
+        if method == "get":
+            return http.get(url)
+        return getattr(http, method)(url, json.dumps(body), content_type="application/json")
+
+    assert call(HttpClient()).status_code == 401
+    assert call(bearer(sign_in_person(other_poc))).status_code == 404
+    if method != "get":
+        assert call(bearer(make_staff("billing").user)).status_code == 403
+    assert state() == before
