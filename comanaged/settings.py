@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "comanaged.tenancy",
     "comanaged.webhooks",
     "comanaged.agreements",
+    "comanaged.sla",
     "comanaged.tickets",
     "comanaged.api",
     "comanaged.demo",

@@ -1,21 +1,40 @@
-"""The respond deadline stored on a ticket (R16), so the desk sorts by it.
+"""The respond deadline stored on a ticket (R16, R9, R13), so the desk sorts by it.
 
-A hook for the response-clock issue: it replaces this 24×7 computation with the agreement's
-calendars, VIP targets and clock events. Only a covered ticket has a target: service requests at
-P1/P2 (R18) and out-of-scope work such as incidents on unlisted applications (R19) do not.
+The agreement's target for the ticket's priority (R16 defaults where it sets none), the VIP
+target when the affected person is a VIP (R9), on the 24×7 clock (R13) or the client's business
+hours when the agreement says so (``comanaged.sla``). Only a covered ticket has a target: service
+requests at P1/P2 (R18) and out-of-scope work such as incidents on unlisted applications (R19)
+do not. The response-clock issue adds pauses and clock events on top.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
-from comanaged.agreements.policy import RESPOND_TARGETS
+from comanaged.agreements.selectors import active_agreement
+from comanaged.sla.intervals import NoBusinessTime, add_business_seconds
+from comanaged.sla.selectors import agreement_targets
+from comanaged.tenancy.choices import UserLevel
+from comanaged.tenancy.selectors import client_calendar
 from comanaged.tickets.choices import Verdict
 from comanaged.tickets.models import Ticket
+
+log = logging.getLogger(__name__)
 
 
 def respond_due(ticket: Ticket) -> dt.datetime | None:
     if ticket.escalated_at is None or ticket.verdict != Verdict.COVERED:
         return None
-    target = RESPOND_TARGETS.get(ticket.priority)
-    return ticket.escalated_at + target if target else None
+    target = agreement_targets(active_agreement(ticket.client_id)).get(ticket.priority)
+    if target is None:
+        return None
+    vip = ticket.affected_person_id is not None and ticket.affected_person.level == UserLevel.VIP  # type: ignore[union-attr]
+    seconds = int(target.respond_for(vip=vip).total_seconds())
+    if not target.business_hours:
+        return add_business_seconds(None, ticket.escalated_at, seconds)
+    try:
+        return add_business_seconds(client_calendar(ticket.client), ticket.escalated_at, seconds)
+    except NoBusinessTime:  # hours removed after the target was set: never leave a ticket without a deadline
+        log.warning("client %s has no business hours; ticket #%s measured 24x7", ticket.client_id, ticket.number)
+        return add_business_seconds(None, ticket.escalated_at, seconds)
