@@ -10,8 +10,10 @@ Modes (``COMANAGED_MODE``):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -159,6 +161,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     if MODE != "test":
         DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        # Tests use a file, not Django's shared-cache in-memory database: there, two connections
+        # (the worker and its heartbeat thread) get "table is locked" at once instead of waiting
+        # on busy_timeout as they do in production. One directory per checkout.
+        _tests_dir = (
+            Path(tempfile.gettempdir()) / f"comanaged-tests-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]}"
+        )
+        _tests_dir.mkdir(parents=True, exist_ok=True)
+        DATABASES["default"]["TEST"] = {"NAME": str(_tests_dir / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Identity
