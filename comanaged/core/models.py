@@ -103,3 +103,15 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} on {self.hostname} (pid {self.pid})"
+
+
+class SchedulerLease(models.Model):
+    """Who runs the periodic jobs right now: one row per lease, held until ``expires_at`` and
+    renewed while the holder lives; another scheduler takes it over once it lapses."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    holder = models.CharField(max_length=128)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%H:%M:%S}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -62,9 +63,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _lease_holder(database, wait: float = 20.0) -> str | None:
+    """The scheduler lease's holder in the embedded database, once one appears."""
+    import sqlite3
+
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(database, timeout=5)) as connection:
+            row = connection.execute("SELECT holder FROM core_schedulerlease").fetchone()
+        if row:
+            return str(row[0])
+        time.sleep(0.5)
+    return None
+
+
 @pytest.mark.nodb
 def test_serve_runs_web_and_worker_together_and_stops_both(tmp_path):
-    """The embedded mode: one command, a web server and a worker; stopping it stops both."""
+    """The embedded mode: one command, a web server, a worker and the scheduler; stopping it
+    stops them all."""
     env = {**os.environ, "COMANAGED_MODE": "development", "COMANAGED_VAR_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     cli = [sys.executable, "-m", "comanaged.cli"]
@@ -89,6 +105,7 @@ def test_serve_runs_web_and_worker_together_and_stops_both(tmp_path):
                 pass
             time.sleep(0.5)
         assert body.get("status") == "ok", body
+        assert _lease_holder(tmp_path / "comanaged.sqlite3"), "the scheduler never took its lease"
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -1,5 +1,5 @@
 """``comanaged serve``: the embedded mode — the web server (gunicorn, static files by whitenoise)
-and a background worker beside it, stopped together."""
+with the background worker and the periodic scheduler beside it, stopped together."""
 
 from __future__ import annotations
 
@@ -23,8 +23,12 @@ class Command(BaseCommand):
         serve(host=host, port=port, workers=workers, with_worker=not no_worker)
 
 
-def start_worker() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "comanaged.cli", "worker"])
+def start_worker() -> list[subprocess.Popen[bytes]]:
+    """The background worker and the periodic scheduler, as child processes."""
+    return [
+        subprocess.Popen([sys.executable, "-m", "comanaged.cli", "worker"]),
+        subprocess.Popen([sys.executable, "-m", "comanaged.cli", "scheduler"]),
+    ]
 
 
 def serve(*, host: str, port: int, workers: int, with_worker: bool = True) -> None:
@@ -32,15 +36,17 @@ def serve(*, host: str, port: int, workers: int, with_worker: bool = True) -> No
 
     from comanaged.wsgi import application
 
-    background = start_worker() if with_worker else None
+    background = start_worker() if with_worker else []
 
     def stop_background(_server: Any) -> None:
-        if background is not None and background.poll() is None:
-            background.terminate()
+        for process in background:
+            if process.poll() is None:
+                process.terminate()
+        for process in background:
             try:
-                background.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                background.kill()
+                process.kill()
 
     class Embedded(BaseApplication):
         def load_config(self) -> None:
