@@ -29,7 +29,7 @@ from comanaged.agreements import policy
 from comanaged.agreements.models import VendorCoverage
 from comanaged.agreements.selectors import coverage_facts
 from comanaged.console.access import staff_page
-from comanaged.console.desk import due_of, require_edit, resolve_as_desk, user_of
+from comanaged.console.desk import due_of, require_edit, user_of
 from comanaged.console.desk_forms import (
     AssignForm,
     MergeForm,
@@ -149,7 +149,7 @@ def _verdict(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
 
 
 def _resolve_action(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
-    resolve_as_desk(ticket, request.user, data["resolution"])
+    services.ticket_resolve(ticket=ticket, actor=request.user, resolution=data["resolution"])
     return f"#{ticket.number} is resolved."
 
 

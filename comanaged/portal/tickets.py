@@ -29,7 +29,7 @@ from comanaged.portal.ticket_forms import NoteForm, ReasonForm, ResolveForm, Tic
 from comanaged.tenancy.access import MAX_ID, parse_id
 from comanaged.tenancy.models import Person, User
 from comanaged.tickets import conversation, services
-from comanaged.tickets.access import visible_events, visible_tickets
+from comanaged.tickets.access import editable_fields, visible_events, visible_tickets
 from comanaged.tickets.choices import Source, Status, Verdict
 from comanaged.tickets.models import DESK_OPEN, SavedView, Ticket
 from comanaged.tickets.priority import suggest_priority
@@ -235,7 +235,7 @@ def _ticket_of(request: HttpRequest, number: int) -> Ticket:
 def ticket_detail(request: HttpRequest, person: Person, number: int) -> HttpResponse:
     ticket = _ticket_of(request, number)
     forms: dict[str, Any] = {"note": NoteForm(), "reopen": ReasonForm(), "resolve": ResolveForm()}
-    edit = TicketForm(instance=ticket, person=person) if _may_edit(ticket, person) else None
+    edit = TicketForm(instance=ticket, person=person) if _may_edit(request, ticket) else None
     if request.method == "POST":
         response = _act(request, person, ticket, forms)
         if response is not None:
@@ -271,8 +271,12 @@ def ticket_detail(request: HttpRequest, person: Person, number: int) -> HttpResp
     return render(request, "portal/ticket_detail.html", context)
 
 
-def _may_edit(ticket: Ticket, person: Person) -> bool:
-    return ticket.status == Status.NEW and (person.is_poc or ticket.requester_id == person.pk)
+def _may_edit(request: HttpRequest, ticket: Ticket) -> bool:
+    """The one edit rule (``tickets.access.editable_fields``), asked for the page."""
+    try:
+        return ticket.status == Status.NEW and bool(editable_fields(request.user, ticket))
+    except PermissionDenied:
+        return False
 
 
 def _act(request: HttpRequest, person: Person, ticket: Ticket, forms: dict[str, Any]) -> HttpResponse | None:
@@ -288,16 +292,12 @@ def _act(request: HttpRequest, person: Person, ticket: Ticket, forms: dict[str, 
             uploads = request.FILES.getlist("files")
             conversation.ticket_add_note(ticket=ticket, actor=user, text=note.cleaned_data["text"], uploads=uploads)
             messages.success(request, "Your note is added." if note.cleaned_data["text"] else "Files attached.")
-        elif action == "escalate":
-            if not person.is_poc and ticket.requester_id != person.pk:
-                raise PermissionDenied
+        elif action == "escalate":  # who may: the service decides (POC, or the requester)
             services.ticket_escalate(ticket=ticket, actor=user, escalating_person=person)
             ticket.refresh_from_db()
             messages.success(request, f"Escalated to the service desk — {ticket.get_verdict_display()}.")
         elif action == "resolve":
             resolve = forms["resolve"] = ResolveForm(request.POST)
-            if not person.is_poc:
-                raise PermissionDenied
             if not resolve.is_valid():
                 return None
             services.ticket_resolve(ticket=ticket, actor=user, resolution=resolve.cleaned_data["resolution"])

@@ -87,7 +87,7 @@ def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
     return ticket
 
 
-def _resolve(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> dict[str, Any]:
+def _resolve(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
     """Ids in a request body → rows the caller may see (another client's row is not found)."""
     user = request.user
     changes: dict[str, Any] = {}
@@ -143,7 +143,7 @@ def _draft(request: HttpRequest, payload: TicketIn) -> tuple[Ticket, Person]:
         ticket = Ticket(client=person.client, requester=requester, source=source or Source.API)
     else:
         raise PermissionDenied
-    for name, value in _resolve(request, ticket, data).items():
+    for name, value in _resolve(request, data).items():
         setattr(ticket, name, value)
     if ticket.affected_person_id is None:
         ticket.affected_person = ticket.requester
@@ -245,7 +245,7 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketFields) -
     require_write(request)
     ticket = _ticket(request, ticket_id)
     return services.ticket_update(
-        ticket=ticket, actor=request.user, changes=_resolve(request, ticket, payload.dict(exclude_unset=True))
+        ticket=ticket, actor=request.user, changes=_resolve(request, payload.dict(exclude_unset=True))
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from comanaged.agreements.models import Agreement
 from comanaged.agreements.selectors import active_agreement
 from comanaged.sla.intervals import NoBusinessTime, add_business_seconds
 from comanaged.sla.selectors import agreement_targets
@@ -23,10 +24,12 @@ from comanaged.tickets.models import Ticket
 log = logging.getLogger(__name__)
 
 
-def respond_due(ticket: Ticket) -> dt.datetime | None:
+def respond_due(ticket: Ticket, agreement: Agreement | None = None) -> dt.datetime | None:
+    """``agreement``: the client's active agreement when the caller already has it."""
     if ticket.escalated_at is None or ticket.verdict != Verdict.COVERED:
         return None
-    target = agreement_targets(active_agreement(ticket.client_id)).get(ticket.priority)
+    agreement = agreement if agreement is not None else active_agreement(ticket.client_id)
+    target = agreement_targets(agreement).get(ticket.priority)
     if target is None:
         return None
     vip = ticket.affected_person_id is not None and ticket.affected_person.level == UserLevel.VIP  # type: ignore[union-attr]

@@ -317,7 +317,7 @@ def ticket_escalate(
         locked.verdict = assessment.verdict
         locked.verdict_reasons = [r.as_dict() for r in assessment.reasons]
         locked.desk_vertical = agreement.vertical if agreement is not None and agreement.is_vertical else None
-        locked.respond_due_at = deadlines.respond_due(locked)
+        locked.respond_due_at = deadlines.respond_due(locked, agreement)
         locked.save()
         audit.record(actor=actor, action="escalate", instance=locked, before=before, after=audit.snapshot(locked))
         record(

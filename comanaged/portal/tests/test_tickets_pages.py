@@ -219,3 +219,31 @@ def test_an_end_user_never_sees_a_colleagues_ticket_through_its_relations(client
     page = client.get(reverse("portal:ticket", args=[theirs.number])).content.decode()
     assert "My laptop" in page
     assert "SECRET-CHILD" not in page and "SECRET-DUP" not in page
+
+
+def test_the_file_and_verdict_preview_urls_are_isolated_too(client, world, settings, tmp_path):
+    settings.FILES_DIR = tmp_path
+    from comanaged.tickets.conversation import ticket_add_note
+
+    ticket = complete_ticket(world["agreement"], world["poc"])
+    upload = SimpleUploadedFile("ipconfig.txt", b"IPv4 10.0.0.12\n")
+    ticket_add_note(ticket=ticket, actor=world["poc_user"], text="log", uploads=[upload])
+    [attachment] = ticket.attachments.all()
+    assert_isolated(
+        client,
+        reverse("portal:attachment", args=[ticket.number, attachment.pk]),
+        owner=world["poc_user"],
+        outsider=world["outsider"],
+        wrong_role=make_staff("admin").user,
+        login_path=LOGIN,
+    )
+    assert_isolated(
+        client,
+        reverse("portal:ticket_assess"),
+        method="post",
+        data=form_data(),
+        owner=world["poc_user"],
+        wrong_role=make_staff("admin").user,
+        state=lambda: Ticket.objects.count(),
+        login_path=LOGIN,
+    )
