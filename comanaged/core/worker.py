@@ -51,6 +51,8 @@ class Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+        if self.is_alive():  # let a beat in flight finish, or it would write the row back
+            self.join(timeout=settings.WORKER_HEARTBEAT_SECONDS)
         WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
 
 
