@@ -40,3 +40,38 @@ class ResponseTarget(ClientOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.priority}: respond in {self.respond_minutes} min"
+
+
+class BreachAction(models.TextChoices):
+    """What the desk does besides telling the dispatcher and the advisor when a target is missed."""
+
+    NOTIFY = "notify", "Notify only"
+    RAISE_TIER = "raise_tier", "Raise the ticket one tier"
+    RETURN_TO_QUEUE = "return_to_queue", "Unassign it back to the dispatch queue"
+
+
+class ResponseTerms(ClientOwnedModel):
+    """How an agreement's response clock behaves beyond the targets: when it warns, whether
+    waiting on the client or the vendor pauses it, and what a breach sets off. An agreement
+    without a row uses the defaults (warn at 75 %, no pauses, notify only)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="response_terms")
+    agreement = models.OneToOneField(Agreement, on_delete=models.CASCADE, related_name="response_terms")
+    warning_percent = models.PositiveSmallIntegerField(
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="Warn when this share of the target has elapsed.",
+    )
+    pause_waiting_on_client = models.BooleanField(
+        default=False, help_text="The clock stops while the desk waits on the client."
+    )
+    pause_waiting_on_vendor = models.BooleanField(
+        default=False, help_text="The clock stops while the desk waits on the vendor."
+    )
+    breach_action = models.CharField(max_length=20, choices=BreachAction.choices, default=BreachAction.NOTIFY)
+
+    class Meta:
+        verbose_name_plural = "response terms"
+
+    def __str__(self) -> str:
+        return f"warn at {self.warning_percent}%"

@@ -45,3 +45,15 @@ def targets(facts: Iterable[TargetFact]) -> dict[str, Target]:
             business_hours=fact.business_hours,
         )
     return result
+
+
+@dataclass(frozen=True)
+class ClockRules:
+    """How an agreement's clock behaves besides its targets (``sla.models.ResponseTerms``)."""
+
+    warning_percent: int = 75
+    pause_statuses: frozenset[str] = frozenset()  # ticket statuses that pause the clock
+    breach_action: str = "notify"
+
+
+DEFAULT_RULES = ClockRules()

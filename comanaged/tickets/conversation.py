@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from comanaged.core import audit, files
 from comanaged.core.errors import ApplicationError
-from comanaged.tickets import deadlines
 from comanaged.tickets.access import client_actor, require_desk, require_poc_or_desk
 from comanaged.tickets.choices import Status
+from comanaged.tickets.clock import service as clock
 from comanaged.tickets.errors import TicketErrorCode as Code
 from comanaged.tickets.events import record
 from comanaged.tickets.models import Ticket, TicketAttachment, TicketEvent
@@ -130,8 +130,8 @@ def ticket_confirm(*, ticket: Ticket, actor: Any) -> Ticket:
 
 def ticket_reopen(*, ticket: Ticket, actor: Any, reason: str) -> Ticket:
     """Reopen a resolved or closed ticket. One that had been escalated goes straight back to the
-    desk with a new escalation time — a new response clock (the response-clock issue keeps the
-    old one in its history); one the POC handled returns to the POC's queue."""
+    desk with a new escalation time — a new response clock, the old ones kept; one the POC
+    handled returns to the POC's queue."""
     require_poc_or_desk(actor, ticket, "reopen a ticket")
     if not reason.strip():
         raise ApplicationError(Code.REASON_REQUIRED, "Say why the ticket is reopened.", field="reason")
@@ -147,10 +147,11 @@ def ticket_reopen(*, ticket: Ticket, actor: Any, reason: str) -> Ticket:
         if locked.escalated_at is not None:
             locked.status, locked.escalated_at, locked.work_started_at = Status.ESCALATED, timezone.now(), None
             locked.assignee = None
-            locked.respond_due_at = deadlines.respond_due(locked)
         else:
             locked.status = Status.NEW
         locked.save()
+        if locked.escalated_at is not None:
+            clock.start(locked, actor)  # a new clock; the earlier ones stay in the history
         audit.record(actor=actor, action="reopen", instance=locked, before=before, after=audit.snapshot(locked))
         record(locked, actor, "reopened", text=reason.strip())
     ticket.refresh_from_db()

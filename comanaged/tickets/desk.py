@@ -20,15 +20,14 @@ from comanaged.core.errors import ApplicationError, Problem
 from comanaged.tenancy.choices import StaffRoleCode
 from comanaged.tenancy.models import StaffProfile
 from comanaged.tenancy.scoping import client_scope
-from comanaged.tickets import deadlines
 from comanaged.tickets.access import require_desk, require_verdict_editor
 from comanaged.tickets.choices import Status, Tier, Verdict
+from comanaged.tickets.clock import service as clock
 from comanaged.tickets.errors import TicketErrorCode as Code
 from comanaged.tickets.events import record
 from comanaged.tickets.models import DESK_OPEN, Ticket, VendorEscalation
+from comanaged.tickets.resources import TIER_ORDER, appropriate_resource, start_facts, vertical_fit
 
-TIER_ORDER = (Tier.L1, Tier.L2, Tier.L3)
-STAFF_TIER = {1: Tier.L1, 2: Tier.L2, 3: Tier.L3}
 # The states the desk moves a ticket between by hand.
 WORK_STATES = (Status.IN_PROGRESS, Status.WAITING_ON_CLIENT, Status.WAITING_ON_VENDOR)
 
@@ -45,13 +44,6 @@ def _locked_on_desk(ticket: Ticket) -> Ticket:
 def _save(ticket: Ticket, actor: Any, action: str, before: dict[str, Any], fields: list[str], note: str = "") -> None:
     ticket.save(update_fields=[*fields, "updated_at"])
     audit.record(actor=actor, action=action, instance=ticket, before=before, after=audit.snapshot(ticket), note=note)
-
-
-def vertical_fit(ticket: Ticket, staff: StaffProfile) -> bool:
-    """R12: on a vertical ticket, is this technician experienced in its vertical?"""
-    if ticket.desk_vertical_id is None:
-        return True
-    return staff.verticals.filter(pk=ticket.desk_vertical_id).exists()
 
 
 def ticket_assign(*, ticket: Ticket, actor: Any, assignee: StaffProfile | None, reason: str = "") -> Ticket:
@@ -94,16 +86,6 @@ def _check_assignee(ticket: Ticket, assignee: StaffProfile, reason: str) -> None
         )
 
 
-def _appropriate_resource(ticket: Ticket, staff: StaffProfile) -> bool:
-    """R17: a technician of at least the ticket's tier and, under R12, of its vertical. Only their
-    start is the response; anyone else's start is recorded but does not count."""
-    staff_tier = STAFF_TIER.get(staff.tier or 0)
-    if staff_tier is None or not vertical_fit(ticket, staff):
-        return False
-    needed = Tier(ticket.tier) if ticket.tier in TIER_ORDER else Tier.L1
-    return TIER_ORDER.index(staff_tier) >= TIER_ORDER.index(needed)
-
-
 def ticket_claim(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
     return ticket_assign(ticket=ticket, actor=actor, assignee=require_desk(actor), reason=reason)
 
@@ -124,29 +106,35 @@ def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket
             if reason.strip():
                 record(locked, actor, "note", text=f"Assignment reason: {reason.strip()}", public=False)
         locked.status = Status.IN_PROGRESS
-        appropriate = _appropriate_resource(locked, staff)
-        if appropriate and locked.work_started_at is None:
-            locked.work_started_at = timezone.now()
-        _save(locked, actor, "start_work", before, ["status", "assignee", "work_started_at"], note=reason.strip())
-        staff_tier = STAFF_TIER.get(staff.tier or 0)
-        record(
-            locked,
-            actor,
-            "work_started",
-            text=f"{staff.user.full_name} is working on it.",
-            staff=staff.pk,
-            staff_tier=staff_tier.value if staff_tier else None,
-            ticket_tier=locked.tier,
-            vertical_fit=vertical_fit(locked, staff),
-            appropriate=appropriate,
-        )
+        _save(locked, actor, "start_work", before, ["status", "assignee"], note=reason.strip())
+        _work_started(locked, actor, staff)
     ticket.refresh_from_db()
     return ticket
 
 
+def _work_started(ticket: Ticket, actor: Any, staff: StaffProfile) -> None:
+    """Record a start of work; an appropriate resource's first is the response (R17)."""
+    now = timezone.now()
+    appropriate = appropriate_resource(ticket, staff)
+    facts = start_facts(ticket, staff)
+    if appropriate and ticket.work_started_at is None:
+        ticket.work_started_at = now
+        ticket.save(update_fields=["work_started_at"])
+    record(
+        ticket,
+        actor,
+        "work_started",
+        text=f"{staff.user.full_name} is working on it.",
+        ticket_tier=ticket.tier,
+        appropriate=appropriate,
+        **facts,
+    )
+    clock.work_started(ticket, actor, staff, appropriate=appropriate, at=now, **facts)
+
+
 def ticket_set_status(*, ticket: Ticket, actor: Any, status: str, note: str = "") -> Ticket:
     """Between in progress and waiting on the client or the vendor; the note tells the client why."""
-    require_desk(actor)
+    staff = require_desk(actor)
     if status not in WORK_STATES:
         raise ApplicationError(
             Code.INVALID_TRANSITION,
@@ -162,6 +150,9 @@ def ticket_set_status(*, ticket: Ticket, actor: Any, status: str, note: str = ""
         _save(locked, actor, "status", before, ["status"])
         text = f"Status: {locked.get_status_display()}." + (f" {note.strip()}" if note.strip() else "")
         record(locked, actor, "status", text=text, status=status)
+        clock.status_changed(locked, actor, at=timezone.now(), reason=note.strip())
+        if status == Status.IN_PROGRESS and locked.assignee_id == staff.pk:
+            _work_started(locked, actor, staff)  # the assignee working on it is a start (R17)
     ticket.refresh_from_db()
     return ticket
 
@@ -185,6 +176,7 @@ def ticket_raise_tier(*, ticket: Ticket, actor: Any, tier: str, reason: str) -> 
         _save(locked, actor, "raise_tier", before, ["tier", "assignee", "status"], note=reason.strip())
         record(locked, actor, "tier_raised", text=f"Escalated to {Tier(tier).label} engineers.", tier=tier)
         record(locked, actor, "note", text=f"Tier raised: {reason.strip()}", public=False)
+        clock.status_changed(locked, actor, at=timezone.now(), reason=f"Raised to {Tier(tier).label}")
     ticket.refresh_from_db()
     return ticket
 
@@ -237,6 +229,7 @@ def ticket_vendor_escalate(
             case_number=escalation.case_number,
             coverage=chosen.pk,
         )
+        clock.status_changed(locked, actor, at=timezone.now(), reason=f"Waiting on {chosen.vendor}")
         if note.strip():
             record(locked, actor, "note", text=note.strip(), public=False)
     return escalation
@@ -266,15 +259,15 @@ def ticket_override_verdict(*, ticket: Ticket, actor: Any, verdict: str, reason:
         locked.verdict_reasons = [
             {"code": "staff_override", "message": reason.strip(), "rules": ["R22"], "previous": previous}
         ]
-        locked.respond_due_at = deadlines.respond_due(locked)
         _save(
             locked,
             actor,
             "override_verdict",
             before,
-            ["verdict", "verdict_override_reason", "verdict_reasons", "respond_due_at"],
+            ["verdict", "verdict_override_reason", "verdict_reasons"],
             note=reason.strip(),
         )
+        clock.retarget(locked, actor, reason=f"Assessment changed to {locked.get_verdict_display()}: {reason.strip()}")
         record(
             locked,
             actor,
@@ -302,3 +295,25 @@ def bulk(tickets: Sequence[Ticket], action: Callable[[Ticket], Any]) -> int:
             transaction.set_rollback(True)
             raise ApplicationError.from_problems(problems)
     return len(tickets)
+
+
+def ticket_set_required_tier(*, ticket: Ticket, actor: Any, tier: str, reason: str) -> Ticket:
+    """Triage (R17): only a start by this tier or higher will be the response. Dispatchers and
+    admins decide it, with a reason; it does not move the deadline."""
+    require_verdict_editor(actor)
+    if tier not in TIER_ORDER:
+        raise ApplicationError("invalid_choice", "Choose L1, L2 or L3.", field="tier")
+    if not reason.strip():
+        raise ApplicationError(Code.REASON_REQUIRED, "Say why this tier is required.", field="reason")
+    with transaction.atomic():
+        locked = _locked_on_desk(ticket)
+        if locked.required_tier == tier:
+            return locked
+        before = audit.snapshot(locked)
+        locked.required_tier = tier
+        _save(locked, actor, "required_tier", before, ["required_tier"], note=reason.strip())
+        text = f"Requires {Tier(tier).label} or higher: {reason.strip()}"
+        record(locked, actor, "required_tier", text=text, public=False, tier=tier)
+        clock.required_tier_set(locked, actor, tier=tier, reason=reason.strip())
+    ticket.refresh_from_db()
+    return ticket

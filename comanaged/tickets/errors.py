@@ -8,6 +8,7 @@ class TicketErrorCode(StrEnum):
     ROUTE_TO_POC = "route_to_poc"  # R10, R11, R27
     WRONG_CLIENT = "wrong_client"
     NOT_ESCALATABLE = "not_escalatable"
+    ESCALATED_IN_FUTURE = "escalated_in_future"
     NOT_OPEN = "not_open"
     INVALID_TRANSITION = "invalid_transition"
     REASON_REQUIRED = "reason_required"

@@ -8,7 +8,12 @@ from typing import Any
 from comanaged.tickets.models import Ticket, TicketEvent
 
 # Event kinds the client may be told about; internal notes and staff-only facts never are.
-WEBHOOK_EVENT = {"created": "ticket.created", "escalated": "ticket.escalated"}
+WEBHOOK_EVENT = {
+    "created": "ticket.created",
+    "escalated": "ticket.escalated",
+    "sla_warning": "ticket.sla_warning",
+    "sla_breached": "ticket.sla_breached",
+}
 
 
 def record(

@@ -100,12 +100,19 @@ class Ticket(ClientOwnedModel):
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, editable=False)
     tier = models.CharField(max_length=8, choices=Tier.choices, default=Tier.POC, editable=False)
+    # R17: the least tier whose start of work is the response, set at triage (L1 by default).
+    required_tier = models.CharField(
+        max_length=8,
+        choices=[(t.value, t.label) for t in (Tier.L1, Tier.L2, Tier.L3)],
+        default=Tier.L1,
+        editable=False,
+    )
     assignee = models.ForeignKey(
         StaffProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_tickets"
     )
     escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
     work_started_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # The respond deadline as data (R16); the response-clock issue computes it on calendars.
+    # The current response clock's deadline (R16), kept by ``tickets.clock.service``: the desk sorts on it.
     respond_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -273,4 +280,10 @@ EVENT_LABELS = {
     "merged_into": "merged",
     "linked": "linked to an incident",
     "unlinked": "unlinked",
+    "required_tier": "set the required tier",
+    "sla_warning": "response target at risk",
+    "sla_breached": "response target missed",
 }
+
+# The clock's rows live in their own module; importing them here registers them with the app.
+from comanaged.tickets.clock.models import ClockEvent, ClockTimer, ResponseClock  # noqa: E402, F401

@@ -11,6 +11,7 @@ from comanaged.core import audit
 from comanaged.core.errors import ApplicationError
 from comanaged.tickets.access import require_poc_or_desk
 from comanaged.tickets.choices import Status
+from comanaged.tickets.clock import service as clock
 from comanaged.tickets.errors import TicketErrorCode as Code
 from comanaged.tickets.events import record
 from comanaged.tickets.models import Ticket
@@ -51,11 +52,13 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: Any) -> Ticket:
             )
         before = audit.snapshot(duplicate)
         Ticket.objects.filter(parent=duplicate).update(parent=keeper)
-        duplicate.status, duplicate.merged_into, duplicate.closed_at = Status.CLOSED, keeper, timezone.now()
+        now = timezone.now()
+        duplicate.status, duplicate.merged_into, duplicate.closed_at = Status.CLOSED, keeper, now
         duplicate.parent = None
         duplicate.save(update_fields=["status", "merged_into", "closed_at", "parent", "updated_at"])
         audit.record(actor=actor, action="merge", instance=duplicate, before=before, after=audit.snapshot(duplicate))
         record(duplicate, actor, "merged_into", text=f"Merged into #{keeper.number}.", into=keeper.pk)
+        clock.closed(duplicate, actor, at=now, reason=f"Merged into #{keeper.number}.")
         # Numbers only in the text: an end-user may see one of the two tickets and not the other.
         record(keeper, actor, "merged", text=f"#{duplicate.number} was merged into this ticket.", merged=duplicate.pk)
     return keeper

@@ -22,14 +22,15 @@ from comanaged.core import audit
 from comanaged.core.errors import ApplicationError, Problem
 from comanaged.core.services import raise_problems, save_audited
 from comanaged.tenancy.models import Person
-from comanaged.tickets import deadlines
-from comanaged.tickets.access import client_actor, editable_fields, require_desk, require_poc_or_desk
+from comanaged.tickets.access import client_actor, editable_fields, is_desk, require_desk, require_poc_or_desk
 from comanaged.tickets.choices import Status, Tier, Verdict
+from comanaged.tickets.clock import service as clock
 from comanaged.tickets.entitlement import Assessment, TicketFacts, assess
 from comanaged.tickets.errors import TicketErrorCode as Code
 from comanaged.tickets.events import record
 from comanaged.tickets.fields import EDITABLE_FIELDS
 from comanaged.tickets.models import DESK_OPEN, Ticket, TicketSequence
+from comanaged.tickets.resources import appropriate_resource, start_facts
 
 # R14: what an escalation must carry, with the words the POC sees.
 ESCALATION_FIELDS = {
@@ -174,6 +175,8 @@ def ticket_update(*, ticket: Ticket, actor: Any, changes: dict[str, Any]) -> Tic
         save_audited(locked, actor=actor, checks=[lambda: ticket_problems(locked)])
         if locked.escalated_at is not None:
             raise_problems(escalation_problems(locked))  # an escalated ticket keeps what R14 asks
+            if CLOCK_INPUTS & set(changed):
+                clock.retarget(locked, actor, reason=_describe_changes(locked, before, changed))
         record(locked, actor, "updated", text=_describe_changes(locked, before, changed), fields=changed)
     return locked
 
@@ -195,9 +198,13 @@ VERDICT_INPUTS = frozenset(
 )
 
 
+# What the respond target depends on besides the verdict: a VIP affected person has its own (R9).
+CLOCK_INPUTS = VERDICT_INPUTS | {"affected_person"}
+
+
 def _reassess(ticket: Ticket) -> None:
     """The verdict as of the escalation, on the ticket's new facts; a staff override stands. The
-    deadline follows (a priority change re-targets from the original escalation time, R16)."""
+    clock follows (a priority change re-targets from the original escalation time, R16)."""
     if not ticket.verdict_override_reason:
         escalated = ticket.events.filter(kind="escalated").order_by("-at", "-id").first()
         person_id = escalated.data.get("escalated_by") if escalated else None
@@ -208,7 +215,6 @@ def _reassess(ticket: Ticket) -> None:
         if assessment.may_escalate:
             ticket.verdict = assessment.verdict
             ticket.verdict_reasons = [r.as_dict() for r in assessment.reasons]
-    ticket.respond_due_at = deadlines.respond_due(ticket)
 
 
 def _describe_changes(ticket: Ticket, before: dict[str, Any], changed: list[str]) -> str:
@@ -244,11 +250,24 @@ def ticket_resolve(*, ticket: Ticket, actor: Any, resolution: str, at: dt.dateti
 
 
 def _resolve_locked(ticket: Ticket, actor: Any, resolution: str, at: dt.datetime) -> None:
+    if ticket.escalated_at is not None:
+        _stop_clock_on_resolution(ticket, actor, at)
     before = audit.snapshot(ticket)
     ticket.status, ticket.resolved_at, ticket.resolution = Status.RESOLVED, at, resolution
     ticket.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
     audit.record(actor=actor, action="resolve", instance=ticket, before=before, after=audit.snapshot(ticket))
     record(ticket, actor, "resolved", text=resolution, internally=ticket.escalated_at is None)
+
+
+def _stop_clock_on_resolution(ticket: Ticket, actor: Any, at: dt.datetime) -> None:
+    """Resolving is working on it: an appropriate technician's resolution is the response if
+    none came before (R17). Anyone else's closes the clock unanswered (missed if late)."""
+    staff = require_desk(actor) if actor is not None and is_desk(actor) else None
+    if staff is not None and ticket.work_started_at is None and appropriate_resource(ticket, staff):
+        ticket.work_started_at = at
+        ticket.save(update_fields=["work_started_at"])
+        clock.work_started(ticket, actor, staff, appropriate=True, at=at, **start_facts(ticket, staff))
+    clock.closed(ticket, actor, at=at, reason="Resolved before an appropriate resource started work.")
 
 
 def ticket_assessment(
@@ -299,7 +318,13 @@ def ticket_escalate(
     goes to the vertical desk (R12)."""
     if actor is not None:
         _ensure_may_escalate_for(actor, ticket, escalating_person)
-    at = at or timezone.now()
+    now = timezone.now()
+    if at is not None and at > now + CLOCK_SKEW:
+        # The clock starts at the escalation (R17): one in the future would start it late.
+        raise ApplicationError(
+            Code.ESCALATED_IN_FUTURE, "The escalation time is in the future; give when it was escalated.", field="at"
+        )
+    at = at or now
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if locked.status != Status.NEW:
@@ -317,8 +342,8 @@ def ticket_escalate(
         locked.verdict = assessment.verdict
         locked.verdict_reasons = [r.as_dict() for r in assessment.reasons]
         locked.desk_vertical = agreement.vertical if agreement is not None and agreement.is_vertical else None
-        locked.respond_due_at = deadlines.respond_due(locked, agreement)
         locked.save()
+        clock.start(locked, actor, agreement=agreement)
         audit.record(actor=actor, action="escalate", instance=locked, before=before, after=audit.snapshot(locked))
         record(
             locked,
@@ -331,6 +356,9 @@ def ticket_escalate(
         )
     ticket.refresh_from_db()
     return ticket
+
+
+CLOCK_SKEW = dt.timedelta(minutes=1)  # clients' clocks drift; a minute is not a future escalation
 
 
 def _ensure_may_escalate_for(actor: Any, ticket: Ticket, escalating_person: Person) -> None:

@@ -9,6 +9,8 @@ EVENTS: tuple[str, ...] = (
     "ticket.created",
     "ticket.updated",
     "ticket.escalated",
+    "ticket.sla_warning",
+    "ticket.sla_breached",
 )
 
 

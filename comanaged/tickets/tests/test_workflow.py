@@ -88,6 +88,7 @@ def test_r17_start_work_records_who_started_with_tier_and_vertical_fit():
         "staff": technician.pk,
         "staff_tier": "l2",
         "ticket_tier": "l1",
+        "required_tier": "l1",
         "vertical_fit": True,
         "appropriate": True,
     }

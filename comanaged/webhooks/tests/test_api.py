@@ -212,7 +212,9 @@ def test_deliveries_are_listed_newest_first_with_cursor_paging_and_can_be_redeli
 
 def test_the_event_list_names_the_fixed_set(http, admin):
     http.force_login(admin)
-    assert http.get(f"{BASE}/events").json() == {"events": ["ticket.created", "ticket.updated", "ticket.escalated"]}
+    assert http.get(f"{BASE}/events").json() == {
+        "events": ["ticket.created", "ticket.updated", "ticket.escalated", "ticket.sla_warning", "ticket.sla_breached"]
+    }
 
 
 def test_dispatchers_read_but_only_admins_change(http, admin, allow_loopback):
