@@ -85,12 +85,12 @@ def attainment(
     times: dict[Any, list[int]] = defaultdict(list)
     for value, state, breached_at, due_at, seconds in rows.iterator(chunk_size=5000):
         key = _key(by, value, zone)
-        result = outcome(state, breached_at, due_at, now)
-        counts[key][result] += 1
-        if seconds is not None and result in ("met", "missed"):
+        column_of = outcome(state, breached_at, due_at, now)
+        counts[key][column_of] += 1
+        if seconds is not None and column_of in ("met", "missed"):
             times[key].append(seconds)
-    result = [_row(key, counts[key], times[key]) for key in counts]
-    return sorted(result, key=lambda row: (-(row.measured + row.excluded + row.open), str(row.key)))
+    groups = [_row(key, counts[key], times[key]) for key in counts]
+    return sorted(groups, key=lambda row: (-(row.measured + row.excluded + row.open), str(row.key)))
 
 
 def _key(by: str | None, value: Any, zone: ZoneInfo) -> Any:
