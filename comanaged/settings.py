@@ -164,10 +164,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     else:
         # Tests use a file, not Django's shared-cache in-memory database: there, two connections
         # (the worker and its heartbeat thread) get "table is locked" at once instead of waiting
-        # on busy_timeout as they do in production. One directory per checkout.
-        _tests_dir = (
-            Path(tempfile.gettempdir()) / f"comanaged-tests-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]}"
-        )
+        # on busy_timeout as they do in production. One directory per checkout and test run: two
+        # runs at once must not share files; the run's xdist workers and the subprocesses its
+        # tests start inherit the run id through the environment.
+        _run = os.environ.setdefault("COMANAGED_TEST_RUN", f"{os.getpid()}")
+        _checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]
+        _tests_dir = Path(tempfile.gettempdir()) / f"comanaged-tests-{_checkout}" / _run
         _tests_dir.mkdir(parents=True, exist_ok=True)
         DATABASES["default"]["TEST"] = {"NAME": str(_tests_dir / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from comanaged.agreements.choices import AgreementStatus
 from comanaged.agreements.models import Agreement, VendorCoverage
+from comanaged.agreements.policy import RESPOND_TARGETS
 from comanaged.core.errors import ApplicationError
 from comanaged.tenancy.choices import UserLevel
 from comanaged.tenancy.models import Person, StaffProfile
@@ -83,10 +85,57 @@ def seed_tickets(now: dt.datetime | None = None) -> int:
         if poc is None:
             continue
         fit = [t for t in technicians if agreement.vertical_id is None or agreement.vertical in t.verticals.all()]
+        with notifications.quiet():
+            created += seed_history(client, poc, end_users or [poc], fit or technicians, now)
         for index, seed in enumerate(TICKETS):
             affected = end_users[index % len(end_users)] if seed.affects_end_user and end_users else poc
             with notifications.quiet():  # the demo's clients did not really write in
                 created += _one(seed, client, poc, affected, fit or technicians, index)
+    return created
+
+
+# Four weeks of answered escalations, so attainment has something to show: most answered well
+# within the target, some late, and service requests at P1/P2 that no target applies to (R18).
+HISTORY = [
+    ("Printer queue stuck on the second floor", "Printer connectivity", "P4", "incident"),
+    ("User locked out after password change", "Password reset", "P3", "incident"),
+    ("Shared mailbox missing in Outlook", "Mailbox", "P3", "incident"),
+    ("Laptop will not join the Wi-Fi", "Wi-Fi", "P2", "incident"),
+    ("Line-of-business app crashes on save", "Access / availability", "P2", "incident"),
+    ("Internet down at the main office", "Internet / ISP", "P1", "incident"),
+    ("Grant access to the finance share", "Permissions", "P2", "service_request"),
+    ("VPN slow for remote staff", "VPN / remote access", "P3", "incident"),
+]
+
+
+def seed_history(client: Any, poc: Person, people: list[Person], technicians: list[StaffProfile], now: Any) -> int:
+    """12 escalations over the past 28 days, answered and resolved, with their clocks."""
+    rng = random.Random(client.pk)
+    created = 0
+    for i in range(12):
+        title, category, priority, kind = HISTORY[i % len(HISTORY)]
+        escalated = now - dt.timedelta(days=28) + dt.timedelta(hours=rng.uniform(0, 27 * 24))
+        target = RESPOND_TARGETS[priority]
+        late = rng.random() < 0.12
+        delay = target * (rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.85))
+        ticket = Ticket(
+            client=client,
+            title=title,
+            type=kind,
+            category=TicketCategory.objects.filter(name=category).first(),
+            priority=priority,
+            requester=poc,
+            affected_person=people[i % len(people)],
+            created_at=escalated - dt.timedelta(minutes=rng.randint(2, 40)),
+            **R14,
+        )
+        services.ticket_log(ticket=ticket, actor=poc.user)
+        services.ticket_escalate(ticket=ticket, actor=poc.user, escalating_person=poc, at=escalated)
+        technician = technicians[rng.randrange(len(technicians))]
+        desk.ticket_start_work(ticket=ticket, actor=technician.user, at=escalated + delay)
+        resolved = min(escalated + delay + dt.timedelta(minutes=rng.randint(10, 240)), now)
+        services.ticket_resolve(ticket=ticket, actor=technician.user, resolution="Fixed and confirmed.", at=resolved)
+        created += 1
     return created
 
 

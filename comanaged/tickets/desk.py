@@ -4,6 +4,7 @@ waiting state, override the contract's verdict with a reason, and bulk actions."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -90,13 +91,18 @@ def ticket_claim(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
     return ticket_assign(ticket=ticket, actor=actor, assignee=require_desk(actor), reason=reason)
 
 
-def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
+def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "", at: dt.datetime | None = None) -> Ticket:
     """A technician starts working and takes the ticket. The first start by an appropriate
     resource (tier, vertical — R17, R12) is the response (``work_started_at``); every start is
-    recorded with who, their tier and vertical fit, for the response clock to explain."""
+    recorded with who, their tier and vertical fit, for the response clock to explain.
+
+    ``at`` is for importing history (the demo, a move from another PSA): the pages and the API
+    never pass it — a start counts when it is made, or the clock could be gamed."""
     staff = require_desk(actor)
     with transaction.atomic():
         locked = _locked_on_desk(ticket)
+        if at is not None and (at > timezone.now() or (locked.escalated_at and at < locked.escalated_at)):
+            raise ApplicationError(Code.INVALID_TRANSITION, "Work starts after the escalation, not later than now.")
         if locked.status == Status.IN_PROGRESS and locked.assignee_id == staff.pk:
             raise ApplicationError(Code.INVALID_TRANSITION, "You are already working on this ticket.", field="status")
         before = audit.snapshot(locked)
@@ -107,14 +113,14 @@ def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket
                 record(locked, actor, "note", text=f"Assignment reason: {reason.strip()}", public=False)
         locked.status = Status.IN_PROGRESS
         _save(locked, actor, "start_work", before, ["status", "assignee"], note=reason.strip())
-        _work_started(locked, actor, staff)
+        _work_started(locked, actor, staff, at=at)
     ticket.refresh_from_db()
     return ticket
 
 
-def _work_started(ticket: Ticket, actor: Any, staff: StaffProfile) -> None:
+def _work_started(ticket: Ticket, actor: Any, staff: StaffProfile, *, at: dt.datetime | None = None) -> None:
     """Record a start of work; an appropriate resource's first is the response (R17)."""
-    now = timezone.now()
+    now = at or timezone.now()
     appropriate = appropriate_resource(ticket, staff)
     facts = start_facts(ticket, staff)
     if appropriate and ticket.work_started_at is None:
@@ -127,8 +133,10 @@ def _work_started(ticket: Ticket, actor: Any, staff: StaffProfile) -> None:
         text=f"{staff.user.full_name} is working on it.",
         ticket_tier=ticket.tier,
         appropriate=appropriate,
+        at=now,
         **facts,
     )
+    clock.status_changed(ticket, actor, at=now, reason="Work started.")  # leaving a waiting state resumes it
     clock.work_started(ticket, actor, staff, appropriate=appropriate, at=now, **facts)
 
 

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.utils import timezone
 
 from comanaged.tickets.models import Ticket, TicketEvent
 
@@ -17,9 +20,18 @@ WEBHOOK_EVENT = {
 
 
 def record(
-    ticket: Ticket, actor: Any, kind: str, *, text: str = "", public: bool = True, notify: bool = True, **data: Any
+    ticket: Ticket,
+    actor: Any,
+    kind: str,
+    *,
+    text: str = "",
+    public: bool = True,
+    notify: bool = True,
+    at: dt.datetime | None = None,
+    **data: Any,
 ) -> TicketEvent:
-    """Append an event; public ones are mailed to the client (R21) once the transaction commits."""
+    """Append an event; public ones are mailed to the client (R21) once the transaction commits.
+    ``at``: when it happened, if not now (an escalation or resolution given a time)."""
     from comanaged.tickets import notifications
     from comanaged.webhooks.services import emit
 
@@ -30,6 +42,7 @@ def record(
         text=text,
         public=public,
         data=data,
+        at=at or timezone.now(),
     )
     if public and notify:
         notifications.notify(ticket, event)

@@ -256,7 +256,7 @@ def _resolve_locked(ticket: Ticket, actor: Any, resolution: str, at: dt.datetime
     ticket.status, ticket.resolved_at, ticket.resolution = Status.RESOLVED, at, resolution
     ticket.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
     audit.record(actor=actor, action="resolve", instance=ticket, before=before, after=audit.snapshot(ticket))
-    record(ticket, actor, "resolved", text=resolution, internally=ticket.escalated_at is None)
+    record(ticket, actor, "resolved", text=resolution, internally=ticket.escalated_at is None, at=at)
 
 
 def _stop_clock_on_resolution(ticket: Ticket, actor: Any, at: dt.datetime) -> None:
@@ -353,6 +353,7 @@ def ticket_escalate(
             verdict=assessment.verdict,
             reasons=locked.verdict_reasons,
             escalated_by=escalating_person.pk,
+            at=at,
         )
     ticket.refresh_from_db()
     return ticket

@@ -74,6 +74,13 @@ def test_the_demo_has_a_realistic_ticket_queue_per_active_client():
     assert {"resolved", "new", "escalated", "assigned", "in_progress", "waiting_on_vendor"} <= statuses
     verdicts = set(Ticket.objects.values_list("verdict", flat=True))
     assert {"covered", "out_of_scope", "billable"} <= verdicts
+    # R16–R18: four weeks of answered escalations behind the attainment figures.
+    from comanaged.tickets.clock.models import ResponseClock
+
+    states = set(ResponseClock.objects.values_list("state", flat=True))
+    assert {"met", "excluded", "running"} <= states
+    history = ResponseClock.objects.filter(state__in=["met", "missed"], response_seconds__isnull=False)
+    assert history.count() >= 10 * active and all(c.stopped_at > c.started_at for c in history)
     count = Ticket.objects.count()
     Seeder().run()
     assert Ticket.objects.count() == count  # idempotent

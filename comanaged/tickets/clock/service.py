@@ -31,7 +31,7 @@ from comanaged.tenancy.models import StaffProfile
 from comanaged.tenancy.selectors import client_calendar
 from comanaged.tickets.choices import Verdict
 from comanaged.tickets.clock.models import ClockEvent, ClockState, ClockTimer, ResponseClock, TimerKind
-from comanaged.tickets.models import Ticket
+from comanaged.tickets.models import DESK_OPEN, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,10 @@ def _settle(clock: ResponseClock, ticket: Ticket) -> None:
         clock.state = ClockState.EXCLUDED
     elif clock.stopped_at is not None:
         clock.state = ClockState.MET if due is not None and clock.stopped_at <= due else ClockState.MISSED
-    elif clock.state != ClockState.CANCELLED:
+    elif ticket.status not in DESK_OPEN:  # re-targeted after it closed unanswered: judged at the close
+        closed_at = ticket.resolved_at or ticket.closed_at or timezone.now()
+        clock.state = ClockState.MISSED if due is not None and closed_at > due else ClockState.CANCELLED
+    else:
         running = segments(clock)
         clock.state = ClockState.RUNNING if running and running[-1][1] is None else ClockState.PAUSED
     clock.save()
@@ -243,7 +246,7 @@ def work_started(
             clock, "start_not_counted", actor, at, f"{who} started work but is not an appropriate resource.", **facts
         )
         return
-    if clock.state == ClockState.PAUSED:
+    if clock.state == ClockState.PAUSED:  # a start from a state that does not pause (callers resume first)
         _event(clock, "resumed", actor, at, "Work started.")
     clock.stopped_at, clock.stopped_by = at, by
     clock.response_seconds = arithmetic.running_seconds(_calendar(clock, ticket), segments(clock, until=at), at)

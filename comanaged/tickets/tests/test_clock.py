@@ -295,3 +295,31 @@ def test_an_escalation_in_the_future_is_refused_and_nothing_changes():
     ticket.refresh_from_db()
     assert (ticket.status, ticket.escalated_at) == ("new", None)
     assert not ResponseClock.objects.filter(ticket=ticket).exists()
+
+
+def test_r17_a_start_that_does_not_count_still_resumes_a_paused_clock():
+    agreement, poc, _ = make_contract()
+    ResponseTerms.objects.create(agreement=agreement, client=agreement.client, pause_waiting_on_client=True)
+    ticket = escalate_at(0, agreement, poc, priority="P2")
+    dispatcher = make_staff("dispatcher")
+    with time_machine.travel(at(10), tick=False):
+        desk.ticket_set_required_tier(ticket=ticket, actor=dispatcher.user, tier="l3", reason="Exchange internals")
+        desk.ticket_set_status(ticket=ticket, actor=dispatcher.user, status="waiting_on_client")
+    with time_machine.travel(at(40), tick=False):
+        desk.ticket_start_work(ticket=ticket, actor=make_staff("technician").user)  # an L1: not the response
+    clock = clock_of(ticket)
+    assert (clock.state, clock.due_at) == ("running", at(40 + 110))
+    assert kinds(clock)[-3:] == ["paused", "resumed", "start_not_counted"]
+
+
+def test_a_verdict_change_after_an_unanswered_close_does_not_restart_the_clock():
+    agreement, poc, _ = make_contract()
+    ticket = escalate_at(0, agreement, poc, priority="P1", type="service_request")  # R18: excluded
+    with time_machine.travel(at(90), tick=False):
+        ticket_resolve(ticket=ticket, actor=None, resolution="Done by the vendor")
+        desk.ticket_override_verdict(
+            ticket=ticket, actor=make_staff("dispatcher").user, verdict="covered", reason="Was an outage"
+        )
+    clock = clock_of(ticket)
+    assert (clock.state, clock.due_at) == ("missed", at(60))  # closed at 90 min against a 60 min target
+    assert not ClockTimer.objects.filter(clock=clock, fired_at__isnull=True).exists()
