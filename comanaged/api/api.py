@@ -15,6 +15,7 @@ from comanaged.api.models import ApiToken
 from comanaged.api.schemas import TokenCreated, TokenIn, TokenOut
 from comanaged.api.services import token_issue, token_revoke
 from comanaged.core.pagination import require_write
+from comanaged.sla.api import router as sla_router
 from comanaged.tenancy.api import router as tenancy_router
 from comanaged.tenancy.models import User
 from comanaged.tickets.api import router as tickets_router
@@ -75,3 +76,4 @@ api.add_router("/v1/policy/", policy_router)
 api.add_router("/v1/", tokens_router)
 api.add_router("/v1/", webhooks_router)
 api.add_router("/v1/", tickets_router)
+api.add_router("/v1/", sla_router)

@@ -8,15 +8,20 @@ from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest
 
 from comanaged.core import audit
-from comanaged.core.admin import AuditEntryAdminBase
+from comanaged.core.admin import AuditEntryAdminBase, DomainProblemsForm
 from comanaged.core.errors import Problem
 from comanaged.core.models import AuditEntry
+from comanaged.core.services import raise_problems
 from comanaged.tenancy import services
 from comanaged.tenancy.admin_base import ScopedAdmin, ScopedTabularInline
+from comanaged.tenancy.calendar import WeekRow, week_overlaps
 from comanaged.tenancy.models import (
     Absence,
     BusinessHours,
@@ -142,12 +147,55 @@ class StaffProfileAdmin(ScopedAdmin):
         )
 
 
+class BusinessHoursForm(DomainProblemsForm):
+    """One row of the week: its overlaps are checked by the formset, against the week as submitted
+    (a row may be about to move or go in the same save), not against the rows stored now."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.week_checked_by_form = True
+
+
+class BusinessHoursFormSet(BaseInlineFormSet):
+    """The client's week as submitted: no two intervals of one weekday may overlap. Rows not on
+    the form (none today: the inline lists them all) count as stored."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        rows: list[WeekRow] = []
+        on_form = set()
+        for form in self.forms:
+            if form.instance.pk is not None:
+                on_form.add(form.instance.pk)
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get(DELETION_FIELD_NAME):
+                continue
+            if data.get("weekday") is not None and data.get("opens") and data.get("closes") is not None:
+                rows.append((int(data["weekday"]), data["opens"], data["closes"]))
+        if self.instance.pk is not None:
+            stored = BusinessHours.objects.filter(client=self.instance).exclude(pk__in=on_form)
+            rows.extend(stored.values_list("weekday", "opens", "closes"))
+        clashes = week_overlaps(rows)
+        if clashes:
+            raise ValidationError(
+                [
+                    ValidationError(
+                        "%(first)s overlaps %(second)s: intervals of one day must not overlap.",
+                        code="hours_overlap",
+                        params={"first": services.week_row_label(a), "second": services.week_row_label(b)},
+                    )
+                    for a, b in clashes
+                ]
+            )
+
+
 class BusinessHoursInline(ScopedTabularInline):
     model = BusinessHours
     area = Area.CLIENTS
-
-    def problems(self, instance: BusinessHours, cleaned_data: dict[str, Any]) -> list[Problem]:
-        return services.business_hours_problems(instance)
+    form = BusinessHoursForm
+    formset = BusinessHoursFormSet
 
     def save_with(self, instance: BusinessHours, actor: Any, cleaned_data: dict[str, Any]) -> Any:
         return services.business_hours_save(hours=instance, actor=actor)
@@ -183,6 +231,9 @@ class ClientAdmin(ScopedAdmin):
         super().save_related(request, form, formsets, change)
         if not change and not form.instance.business_hours.exists():
             services.client_add_default_hours(client=form.instance)
+        # The rows were checked as one week; check the week as stored too (another edit may have
+        # landed meanwhile). A problem rolls the whole save back (AuditedModelAdmin says why).
+        raise_problems(services.business_hours_week_problems(form.instance))
 
 
 @admin.register(Site)

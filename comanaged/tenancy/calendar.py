@@ -76,3 +76,27 @@ def week_from_rows(rows: Iterable[tuple[int, dt.time, dt.time]]) -> dict[int, tu
     for weekday, opens, closes in rows:
         week.setdefault(weekday, []).append((opens, closes))
     return {day: tuple(sorted(intervals)) for day, intervals in week.items()}
+
+
+WeekRow = tuple[int, dt.time, dt.time]  # (weekday, opens, closes); closes 00:00 = the end of the day
+
+
+def _end(closes: dt.time) -> tuple[int, dt.time]:
+    return (1, MIDNIGHT) if closes == MIDNIGHT else (0, closes)
+
+
+def intervals_overlap(a: Interval, b: Interval) -> bool:
+    """Whether two intervals of one day share any time (touching ends do not: 08–12 and 12–17)."""
+    return (0, a[0]) < _end(b[1]) and (0, b[0]) < _end(a[1])
+
+
+def week_overlaps(rows: Iterable[WeekRow]) -> list[tuple[WeekRow, WeekRow]]:
+    """Each pair of intervals of the same weekday that overlap, in the order of the week."""
+    ordered = sorted(rows, key=lambda row: (row[0], row[1], _end(row[2])))
+    clashes = []
+    for index, row in enumerate(ordered):
+        for other in ordered[index + 1 :]:
+            if other[0] != row[0] or (0, other[1]) >= _end(row[2]):
+                break  # sorted by opening time: nothing later on this day can start before row closes
+            clashes.append((row, other))
+    return clashes

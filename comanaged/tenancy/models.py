@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from comanaged.core.models import TimeStampedModel
+from comanaged.tenancy.calendar import intervals_overlap
 from comanaged.tenancy.choices import (
     AbsenceKind,
     PersonKind,
@@ -266,18 +267,50 @@ class BusinessHours(ClientOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{Weekday(self.weekday).label} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        return self.label()
+
+    # Set by a form that checks the whole week as submitted (the admin's inline rows), where this
+    # row's neighbours in the database may be about to change in the same save.
+    week_checked_by_form = False
 
     def clean(self) -> None:
-        if self.opens is None or self.closes is None or self.closes == dt.time(0):
-            return  # 00:00 as closing time means the end of the day
-        if self.opens >= self.closes:
+        if self.opens is None or self.closes is None:
+            return
+        if self.closes != dt.time(0) and self.opens >= self.closes:  # 00:00 closing means midnight
             raise ValidationError(
                 {
-                    "closes": "Closing time must be after opening time (00:00 means midnight; "
-                    "split overnight hours in two)."
+                    "closes": ValidationError(
+                        "Closing time must be after opening time (00:00 means midnight; split overnight hours in two).",
+                        code="hours_inverted",
+                    )
                 }
             )
+        other = None if self.week_checked_by_form else self.overlapping()
+        if other is not None:
+            raise ValidationError(
+                {
+                    "opens": ValidationError(
+                        "%(these)s overlaps %(other)s of the same client: intervals of one day must not "
+                        "overlap (merge them, or make one end where the next begins).",
+                        code="hours_overlap",
+                        params={"these": self.label(), "other": other},
+                    )
+                }
+            )
+
+    def label(self) -> str:
+        day = Weekday(self.weekday).label if self.weekday in Weekday.values else f"Day {self.weekday}"
+        return f"{day} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def overlapping(self) -> BusinessHours | None:
+        """Another stored interval of the same client and weekday sharing time with this one."""
+        if self.opens is None or self.closes is None or self.weekday is None or not self.client_id:
+            return None
+        others = BusinessHours.objects.filter(client_id=self.client_id, weekday=self.weekday).exclude(pk=self.pk)
+        for other in others:
+            if intervals_overlap((self.opens, self.closes), (other.opens, other.closes)):
+                return other
+        return None
 
 
 class Closure(ClientOwnedModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,7 +11,7 @@ from comanaged.core import audit
 from comanaged.core.errors import Problem
 from comanaged.core.services import save_audited
 from comanaged.tenancy import hooks
-from comanaged.tenancy.calendar import DEFAULT_WEEK
+from comanaged.tenancy.calendar import DEFAULT_WEEK, WeekRow, week_overlaps
 from comanaged.tenancy.choices import StaffRoleCode, UserLevel
 from comanaged.tenancy.errors import TenancyErrorCode as Code
 from comanaged.tenancy.models import (
@@ -116,14 +115,29 @@ def staff_profile_problems(profile: StaffProfile, role_codes: Iterable[str]) -> 
 
 
 def business_hours_problems(hours: BusinessHours) -> list[Problem]:
-    if hours.opens is None or hours.closes is None or not hours.client_id:
+    """An interval overlapping another of the same client and day (the model's own check, for
+    callers that validate without saving)."""
+    if hours.week_checked_by_form:
         return []
-    closes = hours.closes if hours.closes != dt.time(0) else dt.time.max
-    for other in BusinessHours.objects.filter(client_id=hours.client_id, weekday=hours.weekday).exclude(pk=hours.pk):
-        other_closes = other.closes if other.closes != dt.time(0) else dt.time.max
-        if hours.opens < other_closes and other.opens < closes:
-            return [Problem(Code.HOURS_OVERLAP, f"Overlaps {other}.", "opens")]
-    return []
+    other = hours.overlapping()
+    if other is None:
+        return []
+    message = f"{hours.label()} overlaps {other} of the same client: intervals of one day must not overlap."
+    return [Problem(Code.HOURS_OVERLAP, message, "opens")]
+
+
+def business_hours_week_problems(client: Client) -> list[Problem]:
+    """The client's whole week as stored: intervals of one weekday that overlap (checked after an
+    edit of several rows at once, whose rows may pass each other on the way)."""
+    rows = BusinessHours.objects.filter(client=client).values_list("weekday", "opens", "closes")
+    return [
+        Problem(Code.HOURS_OVERLAP, f"{week_row_label(first)} overlaps {week_row_label(second)}.", "opens")
+        for first, second in week_overlaps(rows)
+    ]
+
+
+def week_row_label(row: WeekRow) -> str:
+    return BusinessHours(weekday=row[0], opens=row[1], closes=row[2]).label()
 
 
 # --- Writes ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from comanaged.agreements.models import ListedApplication, VendorCoverage
 from comanaged.core import files
 from comanaged.core.errors import ApplicationError, CoreErrorCode
 from comanaged.core.pagination import page_of, require_write
-from comanaged.tenancy.access import MAX_ID, client_person_of, parse_id, referenced
+from comanaged.tenancy.access import MAX_ID, client_person_of, is_staff_caller, parse_id, referenced
 from comanaged.tenancy.api import Page, PageQuery
 from comanaged.tenancy.models import Client, Person, Site, StaffProfile
 from comanaged.tenancy.schemas import Id
@@ -23,6 +23,7 @@ from comanaged.tenancy.scoping import is_provider_staff
 from comanaged.tickets import conversation, desk, relations, services
 from comanaged.tickets.access import require_poc_or_desk, visible_events, visible_tickets
 from comanaged.tickets.choices import Source
+from comanaged.tickets.clock.models import ClockTimer, ResponseClock, TimerKind
 from comanaged.tickets.models import Ticket, TicketAttachment, TicketCategory
 from comanaged.tickets.priority import suggest_priority
 from comanaged.tickets.schemas import (
@@ -38,13 +39,16 @@ from comanaged.tickets.schemas import (
     PriorityCode,
     RaiseTierIn,
     ReasonIn,
+    RequiredTierIn,
     ResolveIn,
     SourceCode,
     StatusCode,
     StatusIn,
+    TicketClockOut,
     TicketFields,
     TicketIn,
     TicketOut,
+    TicketTriageOut,
     TierCode,
     VendorEscalationIn,
     VendorEscalationOut,
@@ -430,3 +434,85 @@ def set_parent(request: HttpRequest, ticket_id: int, payload: ParentIn) -> Any:
 @router.get("/ticket-categories", response=list[CategoryOut], summary="The category tree (active categories)")
 def list_categories(request: HttpRequest) -> Any:
     return TicketCategory.objects.filter(is_active=True).select_related("parent")
+
+
+# --- the response clock (R16–R19) ------------------------------------------------------------
+
+
+CLOCK_FIELDS = (
+    "sequence",
+    "state",
+    "priority",
+    "target_seconds",
+    "business_hours",
+    "vip",
+    "started_at",
+    "due_at",
+    "stopped_at",
+    "response_seconds",
+    "breached_at",
+)
+
+
+@router.get(
+    "/tickets/{ticket_id}/clock",
+    response=TicketClockOut,
+    summary="The respond clock of the current escalation (R16–R19)",
+    description=(
+        "Visible to whoever may see the ticket. The provider's staff also get the clock's events (each "
+        "start, pause, re-target, exclusion and stop, with its reason) and who stopped it. `previous` lists "
+        "the clocks of earlier escalations. A ticket never escalated has no clock: 404 with that message."
+    ),
+)
+def get_clock(request: HttpRequest, ticket_id: int) -> Any:
+    ticket = _ticket(request, ticket_id)
+    clocks = list(ResponseClock.objects.filter(ticket=ticket).order_by("sequence"))
+    current = next((c for c in clocks if c.is_current), None)
+    if current is None:
+        raise ApplicationError(
+            CoreErrorCode.NOT_FOUND, f"Ticket #{ticket.number} has no response clock: it was never escalated."
+        )
+    staff = is_staff_caller(request)
+    warn_at = (
+        ClockTimer.objects.filter(clock=current, kind=TimerKind.WARNING, fired_at__isnull=True, fire_at__isnull=False)
+        .values_list("fire_at", flat=True)
+        .first()
+    )
+    events = None
+    if staff:
+        events = [
+            {
+                "at": event.at,
+                "kind": event.kind,
+                "text": event.text,
+                "actor": event.actor.full_name if event.actor is not None else None,
+                "data": event.data,
+            }
+            for event in current.events.select_related("actor")
+        ]
+    return {
+        "ticket_id": ticket.pk,
+        "number": ticket.number,
+        **{name: getattr(current, name) for name in CLOCK_FIELDS},
+        "exclusion": current.exclusion or {},
+        "warn_at": warn_at,
+        "stopped_by_id": current.stopped_by_id if staff else None,
+        "events": events,
+        "previous": [c for c in clocks if not c.is_current],
+    }
+
+
+@router.post(
+    "/tickets/{ticket_id}/required-tier",
+    response=TicketTriageOut,
+    summary="Triage: the least tier whose start is the response (R17)",
+    description=(
+        "Dispatchers and administrators, with a reason. Only a start of work by this tier or higher stops the "
+        "respond clock; the deadline does not move."
+    ),
+)
+def set_required_tier(request: HttpRequest, ticket_id: int, payload: RequiredTierIn) -> Any:
+    require_write(request)
+    return desk.ticket_set_required_tier(
+        ticket=_ticket(request, ticket_id), actor=request.user, tier=payload.tier, reason=payload.reason
+    )

@@ -242,3 +242,63 @@ class CategoryOut(Schema):
     @staticmethod
     def resolve_path(obj: Any) -> str:
         return str(obj)
+
+
+# --- the response clock (R16–R19) ------------------------------------------------------------
+
+
+class RequiredTierIn(Strict):
+    tier: Literal["l1", "l2", "l3"] = Field(description="R17: the least tier whose start of work is the response")
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class TicketTriageOut(TicketOut):
+    required_tier: str = Field(description="R17: a start of work by this tier or higher stops the clock")
+
+
+class ClockEventOut(Schema):
+    at: dt.datetime
+    kind: str
+    text: str
+    actor: str | None
+    data: dict[str, Any]
+
+
+class ClockSummaryOut(Schema):
+    """An earlier escalation's clock (the ticket was reopened and escalated again)."""
+
+    sequence: int
+    state: str
+    priority: str
+    target_seconds: int | None
+    started_at: dt.datetime
+    due_at: dt.datetime | None
+    stopped_at: dt.datetime | None
+    response_seconds: int | None
+    breached_at: dt.datetime | None
+
+
+ClockStateCode = Literal["running", "paused", "met", "missed", "excluded", "cancelled"]
+
+
+class TicketClockOut(Schema):
+    """The current escalation's respond clock; ``events`` and ``stopped_by_id`` are for staff."""
+
+    ticket_id: int
+    number: int
+    sequence: int
+    state: ClockStateCode
+    priority: str
+    target_seconds: int | None = Field(description="Null when no respond target applies (see exclusion)")
+    business_hours: bool = Field(description="Measured on the client's business hours (else 24×7, R13)")
+    vip: bool = Field(description="The affected person is a VIP (R9)")
+    started_at: dt.datetime = Field(description="The escalation (R17)")
+    due_at: dt.datetime | None
+    warn_at: dt.datetime | None = Field(description="When the pending warning fires; null once fired or paused")
+    stopped_at: dt.datetime | None = Field(description="When an appropriate resource started work (R17)")
+    response_seconds: int | None = Field(description="Time to respond in business seconds, pauses left out")
+    breached_at: dt.datetime | None
+    exclusion: dict[str, Any] = Field(description="Why no target applies (R18, R19, not covered): code, message, rules")
+    stopped_by_id: int | None = Field(description="The staff member whose start stopped it; null for a client's people")
+    events: list[ClockEventOut] | None = Field(description="Every event of the clock; null for a client's people")
+    previous: list[ClockSummaryOut]
