@@ -46,6 +46,8 @@ from comanaged.tenancy.permissions import Area, can_edit
 from comanaged.tickets import desk, services
 from comanaged.tickets.access import visible_tickets
 from comanaged.tickets.choices import Status, Tier, Verdict
+from comanaged.tickets.clock.display import with_warning
+from comanaged.tickets.clock.models import ClockState, ResponseClock
 from comanaged.tickets.models import DESK_OPEN, SavedView, Ticket
 
 PAGE_SIZE = 50
@@ -63,14 +65,41 @@ DESK_STATUSES = tuple(Status(s) for s in DESK_OPEN)
 
 @dataclass(frozen=True)
 class Due:
-    state: str  # overdue, soon (within the hour), later, none
+    state: str  # overdue, warning (past the warning point), soon (within the hour), later, paused, none, met, missed
     text: str
     at: dt.datetime | None
 
 
-def due_of(ticket: Ticket, now: dt.datetime) -> Due:
-    """The respond deadline said the way a dispatcher reads it: '12m overdue', 'in 45m'."""
+# The current clock's columns the queue reads, one query for the whole page (``page_clocks``).
+CLOCK_COLUMNS = ("ticket_id", "state", "due_at", "breached_at", "stopped_at", "warn_at")
+
+
+def page_clocks(ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The current clock of each ticket of a page, with its warning instant: ONE query whatever
+    the page size (the queue is benchmarked, bench/tickets.py)."""
+    clocks = with_warning(ResponseClock.objects.filter(ticket_id__in=ticket_ids, is_current=True))
+    return {row["ticket_id"]: row for row in clocks.values(*CLOCK_COLUMNS)}
+
+
+def due_of(ticket: Ticket, now: dt.datetime, clock: dict[str, Any] | None = None) -> Due:
+    """The respond deadline said the way a dispatcher reads it: '12m overdue', 'in 45m', 'paused'.
+    With the ticket's current clock (a ``page_clocks`` row) the clock's state decides: paused,
+    excluded (no target), met or missed, and amber once past the warning point (R16–R18)."""
     at = ticket.respond_due_at
+    if clock is not None:
+        state = clock["state"]
+        if state == ClockState.PAUSED:
+            return Due("paused", "paused", None)
+        if state in (ClockState.EXCLUDED, ClockState.CANCELLED):
+            return Due("none", "no target", None)
+        if state == ClockState.MISSED and clock["stopped_at"] is None:
+            return Due("missed", "missed", clock["due_at"])
+        if state == ClockState.RUNNING and at is not None:
+            seconds = (at - now).total_seconds()
+            if seconds < 0 or clock["breached_at"] is not None:
+                return Due("overdue", f"{_span(abs(seconds))} overdue" if seconds < 0 else "breached", at)
+            warned = clock["warn_at"] is not None and clock["warn_at"] <= now
+            return Due("warning" if warned else "later", f"in {_span(seconds)}", at)
     if at is None:
         return Due("none", "no target", None)
     if ticket.work_started_at is not None:
@@ -290,6 +319,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     export = QueryDict(current, mutable=True)
     export["format"] = "csv"
     stats = desk_stats(request.user, now)
+    clocks = page_clocks([t.pk for t in page])
     context = {
         **state,
         "section": "desk",
@@ -298,7 +328,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": [
             {
                 "ticket": t,
-                "due": due_of(t, now),
+                "due": due_of(t, now, clocks.get(t.pk)),
                 "updated": f"{_span((now - t.updated_at).total_seconds())} ago",
                 "verdict": VERDICT_SHORT.get(t.verdict, t.get_verdict_display()) or "—",
             }

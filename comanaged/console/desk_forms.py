@@ -164,6 +164,19 @@ class RaiseTierForm(forms.Form):
     )
 
 
+class RequiredTierForm(forms.Form):
+    """Triage (R17): the tier whose start counts as the response; the service checks the role."""
+
+    tier = forms.ChoiceField(
+        choices=[(t.value, f"{t.label} or higher") for t in (Tier.L1, Tier.L2, Tier.L3)],
+        widget=forms.Select(attrs=SMALL_SELECT),
+    )
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.TextInput(attrs={**SMALL, "placeholder": "Why this tier (staff only)"}),
+    )
+
+
 class VendorEscalationForm(forms.Form):
     coverage = forms.ModelChoiceField(
         queryset=VendorCoverage.objects.none(),

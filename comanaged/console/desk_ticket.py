@@ -1,7 +1,8 @@
 """The ticket's page on the provider's desk: everything about one ticket, its whole timeline
 (internal notes marked), its files, and every desk action — start work (R17), claim and assign
-(R12), status, tier and vendor escalations (R20, R28), verdict override, notes, resolve, reopen,
-merge and parent.
+(R12), status, tier and vendor escalations (R20, R28), verdict override, the tier whose start
+is the response (R17), notes, resolve, reopen, merge and parent — and the response clock with
+every event it kept, so each attainment figure can be explained (R16–R19).
 
 Each action is looked up in scope first (a foreign ticket is a 404), role-gated after (a 403),
 validated by its form and then by its service; a refusal is shown beside its field and changes
@@ -29,7 +30,7 @@ from comanaged.agreements import policy
 from comanaged.agreements.models import VendorCoverage
 from comanaged.agreements.selectors import coverage_facts
 from comanaged.console.access import staff_page
-from comanaged.console.desk import due_of, require_edit, user_of
+from comanaged.console.desk import require_edit, user_of
 from comanaged.console.desk_forms import (
     AssignForm,
     MergeForm,
@@ -38,6 +39,7 @@ from comanaged.console.desk_forms import (
     ParentForm,
     RaiseTierForm,
     ReopenForm,
+    RequiredTierForm,
     ResolveForm,
     StatusForm,
     VendorEscalationForm,
@@ -53,6 +55,7 @@ from comanaged.tenancy.permissions import Area, can_edit
 from comanaged.tickets import conversation, desk, relations, services
 from comanaged.tickets.access import visible_events, visible_tickets
 from comanaged.tickets.choices import Status, Tier, Verdict
+from comanaged.tickets.clock.display import clocks_of, view_of
 from comanaged.tickets.models import DESK_OPEN, Ticket, TicketEvent
 
 TICKET_RELATED = (
@@ -148,6 +151,11 @@ def _verdict(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
     return f"Verdict: {Verdict(data['verdict']).label}."
 
 
+def _required_tier(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    desk.ticket_set_required_tier(ticket=ticket, actor=request.user, tier=data["tier"], reason=data["reason"])
+    return f"Only a start by {Tier(data['tier']).label} or higher now stops the response clock (R17)."
+
+
 def _resolve_action(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
     services.ticket_resolve(ticket=ticket, actor=request.user, resolution=data["resolution"])
     return f"#{ticket.number} is resolved."
@@ -198,6 +206,7 @@ ACTIONS: dict[str, Action] = {
     "raise-tier": Action(RaiseTierForm, _raise_tier),
     "vendor": Action(VendorEscalationForm, _vendor),
     "verdict": Action(VerdictForm, _verdict, Area.TICKET_VERDICT),
+    "required-tier": Action(RequiredTierForm, _required_tier, Area.TICKET_VERDICT),
     "resolve": Action(ResolveForm, _resolve_action),
     "reopen": Action(ReopenForm, _reopen),
     "merge": Action(MergeForm, _merge),
@@ -216,6 +225,8 @@ def _form(name: str, ticket: Ticket, data: Any = None, files_: Any = None) -> fo
         return VendorEscalationForm(data, client_id=ticket.client_id, prefix=name)
     if name == "note":
         return NoteForm(data, files_, prefix=name)
+    if name == "required-tier":
+        return RequiredTierForm(data, prefix=name, initial={"tier": ticket.required_tier})
     if name in TAKE_ACTIONS:  # one reason box serves both buttons
         return OptionalReasonForm(data)
     return ACTIONS[name].form(data, prefix=name)
@@ -356,10 +367,15 @@ def _render_ticket(
     today = now.astimezone(ZoneInfo(ticket.client.time_zone)).date()
     vendor_check = policy.vendor_escalation(coverage_facts(coverages), today)
     on_desk = ticket.status in DESK_OPEN
+    clocks = [
+        view_of(c, now=now, status_label=ticket.get_status_display(), with_events=True) for c in clocks_of(ticket)
+    ]
+    current = next((c for c in clocks if c.clock.is_current), None)
     context = {
         "section": "desk",
         "ticket": ticket,
-        "due": due_of(ticket, now),
+        "clock": current,
+        "earlier_clocks": [c for c in clocks if c is not current],
         "timeline": timeline,
         "other_files": [a for a in attachments.values() if a.pk not in listed_files],
         "children": list(ticket.children.order_by("number")),

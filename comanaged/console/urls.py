@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comanaged.console import desk, desk_ticket, views
+from comanaged.console import desk, desk_ticket, sla, views
 
 app_name = "console"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path("desk/bulk/", desk.bulk_action, name="desk_bulk"),
     path("desk/views/", desk.saved_view_save, name="desk_view_save"),
     path("desk/views/<int:pk>/delete/", desk.saved_view_delete, name="desk_view_delete"),
+    path("sla/", sla.sla, name="sla"),
     path("tickets/<int:number>/", desk_ticket.ticket_detail, name="ticket"),
     path("tickets/<int:number>/note/", desk_ticket.ticket_note, name="ticket_note"),
     path("tickets/<int:number>/files/<int:pk>/", desk_ticket.attachment_download, name="ticket_file"),

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from comanaged.agreements.choices import Plan, Priority
@@ -31,6 +32,7 @@ from comanaged.tenancy.models import Person, User
 from comanaged.tickets import conversation, services
 from comanaged.tickets.access import editable_fields, visible_events, visible_tickets
 from comanaged.tickets.choices import Source, Status, Verdict
+from comanaged.tickets.clock.display import current_clock, view_of
 from comanaged.tickets.models import DESK_OPEN, SavedView, Ticket
 from comanaged.tickets.priority import suggest_priority
 
@@ -246,11 +248,15 @@ def ticket_detail(request: HttpRequest, person: Person, number: int) -> HttpResp
             if response is not None:
                 return response
     ticket.refresh_from_db()
+    clock = current_clock(ticket)
     context = {
         "section": "tickets",
         "person": person,
         "client": person.client,
         "ticket": ticket,
+        # Target, deadline, countdown and outcome only: the clock's events and who stopped it
+        # are the desk's (R16, R17).
+        "clock": view_of(clock, now=timezone.now(), status_label=ticket.get_status_display()) if clock else None,
         "events": visible_events(request.user, ticket),
         "attachments": ticket.attachments.filter(public=True),
         # Related tickets only as far as this person may see them (an end-user: their own).

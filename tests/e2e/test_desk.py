@@ -1,17 +1,22 @@
 """End to end, in a real browser: a technician signs in with MFA, opens the desk queue, opens a
-ticket and starts work on it — the event the response clock stops on (R17). Screenshots of the
-queue and the ticket land in var/screenshots/."""
+ticket and starts work on it — the event the response clock stops on (R17) — and the ticket's
+response clock counts down live (R16). Screenshots of the queue and the ticket land in
+var/screenshots/."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
+from playwright.sync_api import expect
 
+from comanaged.agreements.policy import RESPOND_TARGETS
 from comanaged.agreements.services import agreement_activate
 from comanaged.agreements.tests.factories import AgreementFactory, VendorCoverageFactory
+from comanaged.sla.models import ResponseTerms
 from comanaged.tenancy.tests.factories import ClientFactory, PersonFactory, VerticalFactory, make_staff
 from comanaged.tickets import conversation, desk, services
 from comanaged.tickets.models import Ticket, TicketCategory, TicketEvent
@@ -29,26 +34,29 @@ def _contract(name: str, code: str, **terms):
 
 
 def _escalate(agreement, requester, title: str, priority: str, category, *, due_in: int | None = None, **fields):
-    ticket = services.ticket_log(
-        ticket=Ticket(
-            client=agreement.client,
-            requester=requester,
-            affected_person=fields.pop("affected_person", requester),
-            title=title,
-            priority=priority,
-            category=category,
-            description=fields.pop("description", f"{title}. Users cannot work around it."),
-            tried=fields.pop("tried", "Restarted the device and signed out and in again."),
-            error_messages=fields.pop("error_messages", "none"),
-            conditions=fields.pop("conditions", "Since this morning, every attempt."),
-            **fields,
-        ),
-        actor=None,
-    )
-    services.ticket_escalate(ticket=ticket, actor=None, escalating_person=requester)
-    if due_in is not None:  # place the deadline relative to now, as if escalated earlier
-        due = timezone.now() + dt.timedelta(minutes=due_in)
-        Ticket.objects.filter(pk=ticket.pk).update(respond_due_at=due)
+    """Log and escalate a ticket — escalated long enough ago that its response clock falls due
+    ``due_in`` minutes from now (R16), so the clock, its timers and the queue all agree."""
+    escalated_at = timezone.now()
+    if due_in is not None:
+        escalated_at += dt.timedelta(minutes=due_in) - RESPOND_TARGETS[priority]
+    with time_machine.travel(escalated_at, tick=False):
+        ticket = services.ticket_log(
+            ticket=Ticket(
+                client=agreement.client,
+                requester=requester,
+                affected_person=fields.pop("affected_person", requester),
+                title=title,
+                priority=priority,
+                category=category,
+                description=fields.pop("description", f"{title}. Users cannot work around it."),
+                tried=fields.pop("tried", "Restarted the device and signed out and in again."),
+                error_messages=fields.pop("error_messages", "none"),
+                conditions=fields.pop("conditions", "Since this morning, every attempt."),
+                **fields,
+            ),
+            actor=None,
+        )
+        services.ticket_escalate(ticket=ticket, actor=None, escalating_person=requester)
     ticket.refresh_from_db()
     return ticket
 
@@ -61,6 +69,8 @@ def desk_world():
         "Brightside Dental Group", "brightside", plan="co_managed_plus", vertical=healthcare, strategic_advisor=advisor
     )
     harbor = _contract("Harbor Logistics", "harbor")
+    # Harbor's agreement stops the clock while the desk waits on the client: a paused row.
+    ResponseTerms.objects.create(agreement=harbor, client=harbor.client, pause_waiting_on_client=True)
     meridian = _contract("Meridian Legal LLP", "meridian")
     email = TicketCategory.objects.get_or_create(name="Email and Microsoft 365", parent=None)[0]
     network = TicketCategory.objects.get_or_create(name="Network and VPN", parent=None)[0]
@@ -88,7 +98,7 @@ def desk_world():
         description="Dentrix Ascend shows a blank window at sign-in on the three front-desk PCs.",
         error_messages="Error 0x80072efd: the server could not be reached.",
     )
-    _escalate(harbor, harbor_poc, "Warehouse VPN drops every hour", "P1", network, due_in=35)
+    vpn = _escalate(harbor, harbor_poc, "Warehouse VPN drops every hour", "P1", network, due_in=35)
     _escalate(meridian, meridian_poc, "Partner mailbox not receiving external mail", "P2", email, due_in=95)
     assigned = _escalate(dental, dental_poc, "Scanner in operatory 3 offline", "P3", printing, due_in=400)
     desk.ticket_assign(ticket=assigned, actor=tech.user, assignee=tech)
@@ -105,7 +115,7 @@ def desk_world():
         text="Same error on the reception PC; Dentrix status page is green.",
         public=False,
     )
-    return {"tech": tech, "ticket": target}
+    return {"tech": tech, "ticket": target, "running": vpn, "waiting": waiting}
 
 
 def test_technician_opens_the_desk_and_starts_work(browser, live_server, desk_world, screenshots):
@@ -125,6 +135,8 @@ def test_technician_opens_the_desk_and_starts_work(browser, live_server, desk_wo
     assert "Billing app times out" in first and "overdue" in first  # the most overdue comes first
     assert page.locator("tr.is-overdue").count() == 2
     assert "VIP" in page.locator(f"tr[data-ticket='{ticket.number}']").inner_text()
+    waiting = page.locator(f"tr[data-ticket='{desk_world['waiting'].number}']")
+    assert "is-paused" in waiting.get_attribute("class") and "paused" in waiting.inner_text()  # the clock waits
     # desk.js (no inline script under the CSP): ticking every row counts them and enables the action.
     page.check("[data-select-all]")
     assert page.locator("[data-selected-count]").inner_text() == "7 tickets selected"
@@ -148,4 +160,25 @@ def test_technician_opens_the_desk_and_starts_work(browser, live_server, desk_wo
     ticket.refresh_from_db()
     assert ticket.status == "in_progress" and ticket.work_started_at is not None
     assert TicketEvent.objects.filter(ticket=ticket, kind="work_started").count() == 1
+    assert not errors, errors
+
+
+def test_r16_the_ticket_page_counts_the_response_down_live(browser, live_server, desk_world, screenshots):
+    """R16: the Response panel's countdown is written again every second by clock.js (a static
+    file: the CSP forbids inline scripts), and shows the target and the deadline."""
+    ticket = desk_world["running"]
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in_with_mfa(page, live_server.url, desk_world["tech"].user.email)
+    page.goto(f"{live_server.url}/console/tickets/{ticket.number}/")
+    panel = page.locator("#response")
+    expect(panel).to_contain_text("P1 · respond within 1 h, 24×7")
+    count = panel.locator("[data-clock-due]")
+    first = count.inner_text()
+    assert first.endswith(" left") and first.startswith(("34 m", "35 m")), first
+    expect(count).not_to_have_text(first, timeout=3_000)  # a second later it reads differently
+    assert panel.get_attribute("data-clock-tone") == "running"
+    assert "Started" in page.locator("#clock-events").inner_text()
+    page.screenshot(path=str(screenshots / "desk-ticket-clock.png"), full_page=True)
     assert not errors, errors

@@ -1,6 +1,7 @@
 """In a real browser: a POC opens a new ticket, sees the contract's verdict beside the form before
 submitting, tries to escalate without what R14 requires and sees exactly what is missing — with
-nothing saved — then completes it, escalates, and sees the verdict and the response target."""
+nothing saved — then completes it, escalates, and sees the verdict and the response clock counting
+down (R16)."""
 
 from __future__ import annotations
 
@@ -51,8 +52,13 @@ def test_r14_a_poc_escalates_with_a_missing_field_sees_the_error_then_escalates_
     page.fill("#id_conditions", "Every user of the Finance VLAN, since 08:00")
     page.click("#escalate")
     page.wait_for_url("**/portal/tickets/*/")
-    verdict = page.locator("#verdict").inner_text()
-    assert "Covered" in verdict and "Response expected by" in verdict
+    assert "Covered" in page.locator("#verdict").inner_text()
+    response = page.locator("#response")
+    expect(response).to_contain_text("P2 · respond within 2 h, 24×7")
+    countdown = response.locator("[data-clock-due]")
+    first = countdown.inner_text()
+    assert first.startswith("1 h 5") and first.endswith(" left"), first
+    expect(countdown).not_to_have_text(first, timeout=3_000)  # clock.js, once a second
     ticket = Ticket.objects.get()
     assert (ticket.status, ticket.verdict, ticket.priority) == ("escalated", "covered", "P2")
     assert "escalated to the service desk" in page.locator("#timeline").inner_text()

@@ -109,6 +109,7 @@ ACTION_DATA = {
     "raise-tier": {"raise-tier-tier": "l2", "raise-tier-reason": "Needs an engineer"},
     "vendor": {"vendor-case_number": "CASE-1", "vendor-coverage": "{coverage}"},
     "verdict": {"verdict-verdict": "billable", "verdict-reason": "Agreed with the POC"},
+    "required-tier": {"required-tier-tier": "l2", "required-tier-reason": "Needs AD rights"},  # R17 triage
     "resolve": {"resolve-resolution": "Restarted the service"},
     "merge": {"merge-into": "{other}"},
     "parent": {"parent-parent": "{other}"},
@@ -130,7 +131,7 @@ def test_every_desk_action_is_scoped_role_gated_and_changes_nothing_when_refused
         reverse("console:ticket_action", args=[ticket.number, action]),
         method="post",
         data=data,
-        owner=world["dispatcher" if action == "verdict" else "tech"].user,
+        owner=world["dispatcher" if action in ("verdict", "required-tier") else "tech"].user,
         outsider=world["outsider"],
         wrong_role=world["billing"].user,
         state=lambda: state(ticket),
