@@ -92,14 +92,21 @@ def run_due(now: dt.datetime | None = None) -> list[str]:
     return ran
 
 
-def loop(stop: threading.Event, *, holder: str | None = None, tick: float = TICK_SECONDS) -> None:
-    """Hold (or wait for) the lease and run due jobs, until ``stop`` is set."""
+def loop(
+    stop: threading.Event,
+    *,
+    holder: str | None = None,
+    tick: float = TICK_SECONDS,
+    lease_seconds: int = LEASE_SECONDS,
+) -> None:
+    """Hold (or wait for) the lease and run due jobs, until ``stop`` is set. The lease is renewed
+    every tick, so ``lease_seconds`` must be well above ``tick`` (and above a job's longest run)."""
     holder = holder or new_holder()
     try:
         while not stop.is_set():
             close_old_connections()
             try:
-                if acquire(holder):
+                if acquire(holder, seconds=lease_seconds):
                     run_due()
             except Exception:
                 logger.exception("scheduler tick failed")

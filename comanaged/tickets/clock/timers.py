@@ -36,22 +36,32 @@ from comanaged.tickets.resources import TIER_ORDER
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# At most this many timers a sweep: the scheduler renews its lease between jobs, so a storm of
+# due timers is worked off over several sweeps rather than one that outlives the lease.
+SWEEP_LIMIT = 500
 
 
-def fire_due(now: dt.datetime | None = None, *, batch: int = BATCH) -> int:
-    """Fire every pending timer due by ``now``, a batch per transaction; returns how many fired."""
+def fire_due(now: dt.datetime | None = None, *, batch: int = BATCH, limit: int = SWEEP_LIMIT) -> int:
+    """Fire pending timers due by ``now`` (up to ``limit``), a batch per transaction; returns
+    how many fired. A timer whose effects fail stays pending for the next sweep, and is not
+    claimed again in this one — or a batch of failures would be claimed forever."""
     now = now or timezone.now()
-    total = 0
-    while True:
-        claimed, fired = _fire_batch(now, batch)
-        total += fired
-        if claimed < batch:
-            return total
+    total, seen = 0, 0
+    failed: set[int] = set()
+    while seen < limit:
+        size = min(batch, limit - seen)
+        claimed, fired = _fire_batch(now, size, failed)
+        total, seen = total + fired, seen + claimed
+        if claimed < size:
+            break
+    return total
 
 
-def _fire_batch(now: dt.datetime, batch: int) -> tuple[int, int]:
+def _fire_batch(now: dt.datetime, batch: int, failed: set[int]) -> tuple[int, int]:
     with transaction.atomic():
         due = ClockTimer.objects.filter(fired_at__isnull=True, fire_at__isnull=False, fire_at__lte=now)
+        if failed:
+            due = due.exclude(pk__in=failed)
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         timer_ids = list(due.order_by("fire_at", "id").values_list("pk", flat=True)[:batch])
@@ -62,6 +72,7 @@ def _fire_batch(now: dt.datetime, batch: int) -> tuple[int, int]:
                     fired += _fire(timer_id, now)
             except Exception:  # one bad ticket must not hold back every other timer
                 log.exception("SLA timer %s failed; it stays pending", timer_id)
+                failed.add(timer_id)
         return len(timer_ids), fired
 
 

@@ -323,3 +323,12 @@ def test_a_verdict_change_after_an_unanswered_close_does_not_restart_the_clock()
     clock = clock_of(ticket)
     assert (clock.state, clock.due_at) == ("missed", at(60))  # closed at 90 min against a 60 min target
     assert not ClockTimer.objects.filter(clock=clock, fired_at__isnull=True).exists()
+
+
+def test_r16_a_sweep_fires_at_most_its_limit_and_the_next_one_goes_on():
+    agreement, poc, _ = make_contract()
+    for _ in range(3):
+        escalate_at(0, agreement, poc, priority="P1")
+    assert fire_due(at(61), batch=2, limit=4) == 4
+    assert fire_due(at(61), batch=2, limit=4) == 2
+    assert not ClockTimer.objects.filter(fired_at__isnull=True).exists()
