@@ -90,7 +90,7 @@ def seed_tickets(now: dt.datetime | None = None) -> int:
         for index, seed in enumerate(TICKETS):
             affected = end_users[index % len(end_users)] if seed.affects_end_user and end_users else poc
             with notifications.quiet():  # the demo's clients did not really write in
-                created += _one(seed, client, poc, affected, fit or technicians, index)
+                created += _one(seed, client, poc, affected, fit or technicians, index, now)
     return created
 
 
@@ -118,6 +118,7 @@ def seed_history(client: Any, poc: Person, people: list[Person], technicians: li
         target = RESPOND_TARGETS[priority]
         late = rng.random() < 0.12
         delay = target * (rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.85))
+        escalated = min(escalated, now - delay - dt.timedelta(minutes=30))  # answered in the past
         ticket = Ticket(
             client=client,
             title=title,
@@ -139,7 +140,11 @@ def seed_history(client: Any, poc: Person, people: list[Person], technicians: li
     return created
 
 
-def _one(seed: TicketSeed, client: Any, poc: Person, affected: Person, technicians: list[StaffProfile], i: int) -> int:
+def _one(
+    seed: TicketSeed, client: Any, poc: Person, affected: Person, technicians: list[StaffProfile], i: int, now: Any
+) -> int:
+    # Logged and escalated a little while ago (minutes apart), so the desk's clocks have run.
+    escalated = now - dt.timedelta(minutes=8 + 7 * i)
     category = TicketCategory.objects.filter(name=seed.category).first()
     ticket = Ticket(
         client=client,
@@ -149,6 +154,7 @@ def _one(seed: TicketSeed, client: Any, poc: Person, affected: Person, technicia
         priority=seed.priority,
         requester=poc,
         affected_person=affected,
+        created_at=escalated - dt.timedelta(minutes=3),
         **R14,
         **seed.extra,
     )
@@ -159,7 +165,7 @@ def _one(seed: TicketSeed, client: Any, poc: Person, affected: Person, technicia
         return 1
     if seed.stage == "new":
         return 1
-    services.ticket_escalate(ticket=ticket, actor=actor, escalating_person=poc)
+    services.ticket_escalate(ticket=ticket, actor=actor, escalating_person=poc, at=escalated)
     technician = technicians[i % len(technicians)]
     if seed.stage in {"assigned", "in_progress", "waiting_on_vendor", "resolved"}:
         desk.ticket_assign(ticket=ticket, actor=technician.user, assignee=technician)
