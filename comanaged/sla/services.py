@@ -128,3 +128,24 @@ def response_terms_set(*, agreement: Agreement, actor: Any, **values: Any) -> Re
                 return response_terms_save(terms=terms, actor=actor)
         except IntegrityError as error:
             raise ApplicationError(CoreErrorCode.CONFLICT, "The terms changed meanwhile; try again.") from error
+
+
+def hours_in_use_problems(client: Any) -> list[Problem]:
+    """R13: removing every business hour of a client whose agreement measures a priority on its
+    business hours would leave those clocks nothing to run on."""
+    if BusinessHours.objects.filter(client=client).exists():
+        return []
+    in_use = ResponseTarget.objects.filter(client=client, clock=Clock.BUSINESS_HOURS).exclude(
+        agreement__status=AgreementStatus.TERMINATED
+    )
+    priorities = sorted(set(in_use.values_list("priority", flat=True)))
+    if not priorities:
+        return []
+    return [
+        Problem(
+            "business_hours_in_use",
+            f"The agreement measures {', '.join(priorities)} on business hours: keep at least one interval, "
+            "or move those targets to the 24×7 clock first.",
+            "opens",
+        )
+    ]

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from comanaged.core.errors import Problem
 
 if TYPE_CHECKING:
-    from comanaged.tenancy.models import Person
+    from comanaged.tenancy.models import Client, Person
 
 PersonCheck = Callable[["Person"], Iterable[Problem]]
 _person_checks: list[PersonCheck] = []
+WeekCheck = Callable[["Client"], Iterable[Problem]]
+_week_checks: list[WeekCheck] = []
 
 
 def register_person_check(check: PersonCheck) -> None:
@@ -25,3 +27,14 @@ def register_person_check(check: PersonCheck) -> None:
 
 def person_checks() -> tuple[PersonCheck, ...]:
     return tuple(_person_checks)
+
+
+def register_week_check(check: WeekCheck) -> None:
+    """A check of a client's business hours as stored after an edit (e.g. sla: a business-hours
+    clock needs some hours)."""
+    if check not in _week_checks:
+        _week_checks.append(check)
+
+
+def week_checks() -> tuple[WeekCheck, ...]:
+    return tuple(_week_checks)

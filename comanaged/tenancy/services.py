@@ -130,10 +130,13 @@ def business_hours_week_problems(client: Client) -> list[Problem]:
     """The client's whole week as stored: intervals of one weekday that overlap (checked after an
     edit of several rows at once, whose rows may pass each other on the way)."""
     rows = BusinessHours.objects.filter(client=client).values_list("weekday", "opens", "closes")
-    return [
+    problems = [
         Problem(Code.HOURS_OVERLAP, f"{week_row_label(first)} overlaps {week_row_label(second)}.", "opens")
         for first, second in week_overlaps(rows)
     ]
+    for check in hooks.week_checks():
+        problems.extend(check(client))
+    return problems
 
 
 def week_row_label(row: WeekRow) -> str:
