@@ -108,6 +108,7 @@ def _add_note(
                 status=locked.status,
                 notify=False,
             )
+            clock.status_changed(locked, actor, at=timezone.now(), reason="The client answered.")
     return event
 
 

@@ -103,7 +103,10 @@ def ticket_start_work(*, ticket: Ticket, actor: Any, reason: str = "", at: dt.da
         locked = _locked_on_desk(ticket)
         if at is not None and (at > timezone.now() or (locked.escalated_at and at < locked.escalated_at)):
             raise ApplicationError(Code.INVALID_TRANSITION, "Work starts after the escalation, not later than now.")
-        if locked.status == Status.IN_PROGRESS and locked.assignee_id == staff.pk:
+        already = locked.work_started_at is not None or not appropriate_resource(locked, staff)
+        if locked.status == Status.IN_PROGRESS and locked.assignee_id == staff.pk and already:
+            # Pressed again; but an appropriate assignee whose ticket another path set in progress
+            # (a colleague, the client's reply) may still record the start that is the response.
             raise ApplicationError(Code.INVALID_TRANSITION, "You are already working on this ticket.", field="status")
         before = audit.snapshot(locked)
         if locked.assignee_id != staff.pk:  # whoever starts work takes the ticket (R17: who responded)

@@ -29,6 +29,7 @@ EVENT_LABELS = {
     "warning": ("Warning", "bi-hourglass-split"),
     "breached": ("Breached", "bi-exclamation-triangle-fill"),
     "closed": ("Closed", "bi-lock"),
+    "not_retargeted": ("Kept as judged", "bi-lock"),
 }
 
 

@@ -56,7 +56,12 @@ class ResponseClock(models.Model):
                 fields=["ticket"], condition=models.Q(is_current=True), name="clock_one_current_per_ticket"
             ),
         ]
-        indexes = [models.Index(fields=["client", "started_at"], name="clock_client_started")]
+        indexes = [
+            models.Index(fields=["client", "started_at"], name="clock_client_started"),
+            models.Index(fields=["started_at"], name="clock_started"),  # a period over every client
+            # The SLA page's "at risk now": running clocks by deadline.
+            models.Index(fields=["due_at"], name="clock_running_due", condition=models.Q(state="running")),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} clock {self.sequence}: {self.state}"

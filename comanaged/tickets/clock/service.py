@@ -216,6 +216,10 @@ def retarget(ticket: Ticket, actor: Any, *, reason: str, agreement: Agreement | 
     clock = current(ticket)
     if clock is None or clock.state == ClockState.CANCELLED:
         return
+    if clock.stopped_at is not None or clock.state == ClockState.MISSED:
+        # Judged already: a change after the response (or an unanswered close) is kept, not re-scored.
+        _event(clock, "not_retargeted", actor, timezone.now(), reason, outcome=clock.state)
+        return
     agreement = agreement if agreement is not None else active_agreement(ticket.client_id)
     terms = terms_for(ticket, agreement)
     before = (_terms_data(clock), clock.exclusion)

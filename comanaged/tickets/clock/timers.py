@@ -1,24 +1,27 @@
 """Firing warning and breach timers exactly once (R16, R17).
 
-The scheduler calls ``fire_due`` every few seconds. A timer is claimed and its effects written
-in one transaction: the claim is a conditional update (``fired_at`` still empty), so a second
-scheduler, a crashed one's successor or a retry finds nothing left to do; on PostgreSQL the
-pending rows are read ``FOR UPDATE SKIP LOCKED`` so two sweeps share the work instead of
-waiting on each other, and on SQLite the scheduler lease and the database's single writer do
-the same. Every effect is a row in that transaction — the clock's event, the ticket's internal
-event, the webhook delivery, the queued e-mails, the breach action — so a crash before commit
-leaves nothing behind and the next sweep fires the timer, and a crash after commit leaves no
-timer to fire again.
+The scheduler calls ``fire_due`` every few seconds. Each due timer is claimed and its effects
+written in one transaction: its ticket and then the timer are locked ``FOR UPDATE SKIP LOCKED``
+on PostgreSQL (the order the ticket services lock in, so no deadlock; a row busy elsewhere waits
+for the next sweep, and two sweeps share the work), and the claim is a conditional update
+(``fired_at`` still empty), so a second scheduler, a crashed one's successor or a retry finds
+nothing left to do. On SQLite the scheduler lease and the database's single writer do the same.
+Every effect is a row in that transaction — the clock's event, the ticket's internal event, the
+webhook delivery, the queued e-mails, the breach action — so a crash before commit leaves
+nothing behind and the next sweep fires the timer, and a crash after commit leaves no timer to
+fire again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -29,6 +32,7 @@ from comanaged.sla.models import BreachAction
 from comanaged.sla.selectors import agreement_rules
 from comanaged.tenancy.choices import StaffRoleCode
 from comanaged.tickets.choices import Status, Tier
+from comanaged.tickets.clock import service as clock_service
 from comanaged.tickets.clock.models import ClockEvent, ClockTimer, ResponseClock, TimerKind
 from comanaged.tickets.events import record
 from comanaged.tickets.models import DESK_OPEN, Ticket
@@ -58,27 +62,38 @@ def fire_due(now: dt.datetime | None = None, *, batch: int = BATCH, limit: int =
 
 
 def _fire_batch(now: dt.datetime, batch: int, failed: set[int]) -> tuple[int, int]:
-    with transaction.atomic():
-        due = ClockTimer.objects.filter(fired_at__isnull=True, fire_at__isnull=False, fire_at__lte=now)
-        if failed:
-            due = due.exclude(pk__in=failed)
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        timer_ids = list(due.order_by("fire_at", "id").values_list("pk", flat=True)[:batch])
-        fired = 0
-        for timer_id in timer_ids:
-            try:
-                with transaction.atomic():
-                    fired += _fire(timer_id, now)
-            except Exception:  # one bad ticket must not hold back every other timer
-                log.exception("SLA timer %s failed; it stays pending", timer_id)
-                failed.add(timer_id)
-        return len(timer_ids), fired
+    due = ClockTimer.objects.filter(fired_at__isnull=True, fire_at__isnull=False, fire_at__lte=now)
+    if failed:
+        due = due.exclude(pk__in=failed)
+    candidates = list(due.order_by("fire_at", "id").values_list("pk", "clock__ticket_id")[:batch])
+    fired = 0
+    for timer_id, ticket_id in candidates:
+        try:
+            with transaction.atomic():
+                fired += _fire(timer_id, ticket_id, now)
+        except Exception:  # one bad ticket must not hold back every other timer
+            log.exception("SLA timer %s failed; it stays pending", timer_id)
+            failed.add(timer_id)
+    return len(candidates), fired
 
 
-def _fire(timer_id: int, now: dt.datetime) -> int:
+def _locked(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """FOR UPDATE SKIP LOCKED where the database has it (PostgreSQL); SQLite has one writer."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset
+
+
+def _fire(timer_id: int, ticket_id: int, now: dt.datetime) -> int:
+    # Locks in the order the ticket services take them — the ticket, then its clock's timers —
+    # so a sweep and a technician's start never deadlock; a row busy elsewhere is skipped and
+    # the timer waits for the next sweep.
+    if not list(_locked(Ticket.objects.filter(pk=ticket_id)).values_list("pk", flat=True)):
+        return 0
+    if not list(_locked(ClockTimer.objects.filter(pk=timer_id, fired_at__isnull=True)).values_list("pk", flat=True)):
+        return 0  # fired by another sweep, removed by a stop, or being fired right now
     if not ClockTimer.objects.filter(pk=timer_id, fired_at__isnull=True).update(fired_at=now):
-        return 0  # another sweep fired it first
+        return 0
     timer = ClockTimer.objects.select_related("clock__ticket__client").get(pk=timer_id)
     clock = timer.clock
     if not clock.is_open:
@@ -148,7 +163,9 @@ def _breach_action(ticket: Ticket) -> None:
         return
     before = audit.snapshot(locked)
     if action == BreachAction.RAISE_TIER:
-        position = TIER_ORDER.index(Tier(locked.tier)) if locked.tier in TIER_ORDER else -1
+        if locked.tier not in TIER_ORDER:
+            return  # at the vendor (R20): nothing above to raise it to
+        position = TIER_ORDER.index(Tier(locked.tier))
         if position + 1 >= len(TIER_ORDER):
             return
         locked.tier, locked.assignee, locked.status = TIER_ORDER[position + 1], None, Status.ESCALATED
@@ -163,3 +180,4 @@ def _breach_action(ticket: Ticket) -> None:
     locked.save(update_fields=["tier", "assignee", "status", "updated_at"])
     audit.record(actor=None, action="sla_breach_action", instance=locked, before=before, after=audit.snapshot(locked))
     record(locked, None, "tier_raised" if action == BreachAction.RAISE_TIER else "assigned", text=text, public=False)
+    clock_service.status_changed(locked, None, at=timezone.now(), reason=text)

@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
 
 
 DESK_OPEN = ("escalated", "assigned", "in_progress", "waiting_on_client", "waiting_on_vendor")
@@ -16,6 +17,7 @@ def backfill_clocks(apps, schema_editor):
     ResponseClock = apps.get_model("tickets", "ResponseClock")
     ClockEvent = apps.get_model("tickets", "ClockEvent")
     ClockTimer = apps.get_model("tickets", "ClockTimer")
+    now = timezone.now()
     for ticket in Ticket.objects.filter(escalated_at__isnull=False).iterator(chunk_size=500):
         due, start, stop = ticket.respond_due_at, ticket.escalated_at, ticket.work_started_at
         if due is None:
@@ -42,8 +44,9 @@ def backfill_clocks(apps, schema_editor):
         )
         ClockEvent.objects.create(clock=clock, at=start, kind="started", text="Recorded before response clocks existed.")
         if state == "running":
-            ClockTimer.objects.create(clock=clock, kind="warning", fire_at=start + (due - start) * 3 / 4)
-            ClockTimer.objects.create(clock=clock, kind="breach", fire_at=due)
+            # Times already past count as fired: an upgrade must not mail a burst of old alerts.
+            for kind, at in (("warning", start + (due - start) * 3 / 4), ("breach", due)):
+                ClockTimer.objects.create(clock=clock, kind=kind, fire_at=at, fired_at=at if at <= now else None)
 
 
 class Migration(migrations.Migration):

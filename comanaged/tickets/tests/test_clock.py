@@ -332,3 +332,51 @@ def test_r16_a_sweep_fires_at_most_its_limit_and_the_next_one_goes_on():
     assert fire_due(at(61), batch=2, limit=4) == 4
     assert fire_due(at(61), batch=2, limit=4) == 2
     assert not ClockTimer.objects.filter(fired_at__isnull=True).exists()
+
+
+def test_r17_when_the_client_answers_a_paused_clock_runs_again():
+    agreement, poc, _ = make_contract()
+    ResponseTerms.objects.create(agreement=agreement, client=agreement.client, pause_waiting_on_client=True)
+    ticket = escalate_at(0, agreement, poc, priority="P2")
+    with time_machine.travel(at(10), tick=False):
+        desk.ticket_set_status(ticket=ticket, actor=make_staff("dispatcher").user, status="waiting_on_client")
+    with time_machine.travel(at(20), tick=False):
+        conversation.ticket_add_note(ticket=ticket, actor=sign_in_person(poc), text="Here is the log")
+    clock = clock_of(ticket)
+    assert (clock.state, clock.due_at) == ("running", at(20 + 110))
+    assert fire_due(at(131)) == 2
+
+
+def test_r17_an_appropriate_assignee_can_start_a_ticket_someone_else_set_in_progress():
+    agreement, poc, _ = make_contract()
+    ticket = escalate_at(0, agreement, poc, priority="P2")
+    dispatcher, l2 = make_staff("dispatcher"), make_staff("technician", tier=2)
+    with time_machine.travel(at(5), tick=False):
+        desk.ticket_assign(ticket=ticket, actor=dispatcher.user, assignee=l2)
+        desk.ticket_set_status(ticket=ticket, actor=dispatcher.user, status="in_progress")
+    with time_machine.travel(at(30), tick=False):
+        desk.ticket_start_work(ticket=ticket, actor=l2.user)
+    assert (clock_of(ticket).state, clock_of(ticket).response_seconds) == ("met", 30 * 60)
+    with pytest.raises(ApplicationError):
+        desk.ticket_start_work(ticket=ticket, actor=l2.user)  # now it is a second press
+
+
+def test_r16_a_change_after_the_response_keeps_the_outcome():
+    agreement, poc, _ = make_contract()
+    ticket = escalate_at(0, agreement, poc, priority="P1")
+    with time_machine.travel(at(90), tick=False):
+        desk.ticket_start_work(ticket=ticket, actor=make_staff("technician").user)
+        ticket_update(ticket=ticket, actor=make_staff("dispatcher").user, changes={"priority": "P3"})
+    clock = clock_of(ticket)
+    assert (clock.state, clock.priority) == ("missed", "P1")
+    assert kinds(clock)[-1] == "not_retargeted"
+
+
+def test_r20_a_breach_never_moves_a_vendor_ticket_down_a_tier():
+    agreement, poc, _ = make_contract()
+    ResponseTerms.objects.create(agreement=agreement, client=agreement.client, breach_action=BreachAction.RAISE_TIER)
+    ticket = escalate_at(0, agreement, poc, priority="P1")
+    Ticket.objects.filter(pk=ticket.pk).update(tier="vendor", status="waiting_on_vendor")
+    fire_due(at(61))
+    ticket.refresh_from_db()
+    assert (ticket.tier, ticket.status) == ("vendor", "waiting_on_vendor")

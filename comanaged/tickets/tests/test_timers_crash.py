@@ -170,13 +170,13 @@ def test_r16_a_batch_of_failing_timers_neither_hangs_the_sweep_nor_holds_back_th
     bad_timers = set(ClockTimer.objects.filter(clock__ticket=bad).values_list("pk", flat=True))
     real_fire, attempts = timers._fire, collections.Counter[int]()
 
-    def fire(timer_id: int, at: dt.datetime) -> int:
+    def fire(timer_id: int, ticket_id: int, at: dt.datetime) -> int:
         attempts[timer_id] += 1
         if attempts[timer_id] > 20:
             raise _Looping(f"timer {timer_id} attempted {attempts[timer_id]} times in one sweep")
         if timer_id in bad_timers:
             raise ValueError("a ticket whose notification cannot be rendered")
-        return real_fire(timer_id, at)
+        return real_fire(timer_id, ticket_id, at)
 
     monkeypatch.setattr(timers, "_fire", fire)
     assert timers.fire_due(batch=2) == 4  # the bad ticket's two stay pending, logged; the others fire
