@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from comanaged.sla.clock import instant_reached, running_seconds, warning_seconds
-from comanaged.sla.tests.test_intervals import MINUTE, calendars, starts
+from comanaged.sla.tests.test_intervals import MINUTE, calendars, starts, weekly_minutes
 from comanaged.tenancy.calendar import BusinessCalendar
 
 pytestmark = pytest.mark.nodb
@@ -25,7 +25,7 @@ def reference(calendar: BusinessCalendar | None, start: dt.datetime, pauses, min
             counted += 1
             deadline = at + MINUTE
         at += MINUTE
-        assert at - start < dt.timedelta(days=90), "reference walked too far"
+        assert at - start < dt.timedelta(days=200), "reference walked too far"
     return deadline
 
 
@@ -53,6 +53,7 @@ def segments_of(start: dt.datetime, pauses) -> list[tuple[dt.datetime, dt.dateti
 
 @given(data=st.data(), calendar=st.one_of(st.none(), calendars()), minutes=st.integers(min_value=1, max_value=1500))
 def test_r16_r17_with_pauses_the_deadline_is_exactly_the_target_in_running_business_minutes(data, calendar, minutes):
+    assume(calendar is None or weekly_minutes(calendar) * 6 >= minutes)  # walkable in weeks
     start = data.draw(starts)
     pauses = data.draw(pause_lists(start))
     segments = segments_of(start, pauses)
