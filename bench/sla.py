@@ -542,15 +542,7 @@ def main() -> None:
     claim = measure_sweep(loaded)
     measure_due_soon()
     explain(claim)
-    load_now = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    say(f"\n=== figures: {connection.vendor}, {ARGS.tickets:,} open tickets, {2 * ARGS.tickets:,} pending timers")
-    say(f"    {os.cpu_count()} cores, load average {BASE.LOAD_AT_START} at the start, {load_now} at the end")
-    say(f"  {'':<46} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  target")
-    for latency in REPORT.latencies:
-        say(latency.line())
-    for line in REPORT.lines:
-        say(line)
-    say(f"total run: {time.perf_counter() - t_all:.0f} s")
+    BASE.print_figures(f"{ARGS.tickets:,} open tickets, {2 * ARGS.tickets:,} pending timers", t_all)
 
 
 if __name__ == "__main__":

@@ -851,15 +851,20 @@ def main() -> None:
         server.stop()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     REPORT.note(f"peak RSS: bench {rss_mb():,.0f} MB, largest server process {children:,.0f} MB")
+    print_figures(f"{ARGS.tickets:,} tickets ({on_desk:,} on the desk)", t_all)
+
+
+def print_figures(title: str, started: float) -> None:
+    """The report's table, with the machine's load so a busy run can be told from a slow one."""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    say(f"\n=== figures: {connection.vendor}, {ARGS.tickets:,} tickets ({on_desk:,} on the desk)")
+    say(f"\n=== figures: {connection.vendor}, {title}")
     say(f"    {os.cpu_count()} cores, load average {LOAD_AT_START} at the start, {load} at the end")
     say(f"  {'':<46} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  target")
     for latency in REPORT.latencies:
         say(latency.line())
     for line in REPORT.lines:
         say(line)
-    say(f"total run: {time.perf_counter() - t_all:.0f} s")
+    say(f"total run: {time.perf_counter() - started:.0f} s")
 
 
 def clean_up() -> None:
