@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "comanaged.agreements",
     "comanaged.sla",
     "comanaged.tickets",
+    "comanaged.kb",
     "comanaged.api",
     "comanaged.demo",
     "ninja",
@@ -232,6 +233,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # --- Uploaded files (attachments): kept outside the web root under var/files, content-addressed;
 # see comanaged/core/files.py for the size and type limits and the headers they are served with.
 FILES_DIR = Path(os.environ.get("COMANAGED_FILES_DIR", VAR_DIR / "files"))
+# Credential reveals per user and window (kb.vault): enough for a working session, too few to
+# walk the vault with a stolen session.
+KB_REVEAL_LIMIT = int(os.environ.get("COMANAGED_KB_REVEAL_LIMIT", 30))
+KB_REVEAL_WINDOW_SECONDS = int(os.environ.get("COMANAGED_KB_REVEAL_WINDOW_SECONDS", 600))
 ATTACHMENT_MAX_BYTES = int(os.environ.get("COMANAGED_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # A whole request (several files and the form around them) is refused above this, unread.

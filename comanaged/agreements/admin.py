@@ -136,7 +136,7 @@ class AgreementAdmin(ScopedAdmin):
                 )
             },
         ),
-        ("Co-managed+ coverage (R11)", {"fields": ("one_absent_poc_opens_coverage", "runbooks_documented")}),
+        ("Co-managed+ coverage (R11)", {"fields": ("one_absent_poc_opens_coverage",)}),
         ("Life cycle", {"fields": ("activated_at", "terminated_at", "termination_reason", "notes")}),
     )
 

@@ -121,13 +121,6 @@ class Agreement(ClientOwnedModel):
         default=False,
         help_text="Co-managed+: open end-user coverage when any POC is absent, not only when all are.",
     )
-    runbooks_documented = models.BooleanField(
-        "internal processes documented",
-        default=False,
-        help_text="The POC has documented the internal processes in the knowledge base (R27): Co-managed+ "
-        "after-hours and PTO end-user coverage opens only then. Set by the provider until the knowledge base "
-        "tracks it.",
-    )
     notes = models.TextField(blank=True)
 
     class Meta:

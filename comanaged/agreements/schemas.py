@@ -45,7 +45,6 @@ class AgreementOut(Schema):
     provisioning_non_standard_remote: Money
     provisioning_non_standard_on_site: Money
     one_absent_poc_opens_coverage: bool
-    runbooks_documented: bool
     notes: str
 
     @staticmethod
@@ -83,7 +82,6 @@ class AgreementFields(Strict):
     provisioning_non_standard_remote: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     provisioning_non_standard_on_site: MoneyIn | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     one_absent_poc_opens_coverage: bool | None = None
-    runbooks_documented: bool | None = None
     notes: str | None = None
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
+from comanaged.agreements import hooks
 from comanaged.agreements.choices import AgreementStatus
 from comanaged.agreements.models import Agreement, ListedApplication, VendorCoverage
 from comanaged.agreements.policy import (
@@ -73,8 +74,8 @@ def escalation_facts(
     runbooks_complete: bool | None = None,
     agreement: Agreement | None = None,
 ) -> EscalationFacts:
-    """Facts for :func:`may_escalate`. Whether the runbooks are complete (R27) comes from the
-    agreement's flag unless the caller (the knowledge base, later) says otherwise."""
+    """Facts for :func:`may_escalate`. Whether the runbooks are complete (R27) is the knowledge
+    base's answer (``hooks.runbooks_complete``) unless the caller says."""
     at = at or timezone.now()
     client = person.client
     agreement = agreement if agreement is not None else active_agreement(client)
@@ -93,9 +94,7 @@ def escalation_facts(
         poc_ids=active_poc_ids(client),
         absences=tuple(AbsenceFact(a.person_id, a.starts_at, a.ends_at) for a in absences),
         one_absent_poc_opens_coverage=bool(agreement and agreement.one_absent_poc_opens_coverage),
-        runbooks_complete=(
-            runbooks_complete if runbooks_complete is not None else bool(agreement and agreement.runbooks_documented)
-        ),
+        runbooks_complete=(runbooks_complete if runbooks_complete is not None else hooks.runbooks_complete(agreement)),
     )
 
 

@@ -15,6 +15,7 @@ from comanaged.api.models import ApiToken
 from comanaged.api.schemas import TokenCreated, TokenIn, TokenOut
 from comanaged.api.services import token_issue, token_revoke
 from comanaged.core.pagination import require_write
+from comanaged.kb.api import router as kb_router
 from comanaged.sla.api import router as sla_router
 from comanaged.tenancy.api import router as tenancy_router
 from comanaged.tenancy.models import User
@@ -77,3 +78,4 @@ api.add_router("/v1/", tokens_router)
 api.add_router("/v1/", webhooks_router)
 api.add_router("/v1/", tickets_router)
 api.add_router("/v1/", sla_router)
+api.add_router("/v1/", kb_router)

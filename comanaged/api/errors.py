@@ -20,6 +20,7 @@ STATUS_BY_CODE: dict[str, int] = {
     CoreErrorCode.NOT_FOUND: 404,
     CoreErrorCode.PERMISSION_DENIED: 403,
     CoreErrorCode.CONFLICT: 409,
+    "rate_limited": 429,  # e.g. kb.vault: too many credential reveals in the window
 }
 
 
@@ -37,8 +38,20 @@ def _respond(api: NinjaAPI, request: HttpRequest, status: int, problems: list[Pr
     return api.create_response(request, error_body(problems), status=status)
 
 
+SOURCES = ("body", "query", "path", "form", "file", "header", "cookie")
+PARAMETER_NAMES = ("payload", "filters")  # our endpoints' names for a whole body / query schema
+
+
 def _field_of(location: Any) -> str | None:
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "payload")]
+    """``("body", "payload", "body")`` → ``"body"``: drop where the value came from and the
+    endpoint's parameter name, keep the field's own path (which may well be called "body")."""
+    parts = [str(p) for p in location]
+    if parts and parts[0] in SOURCES:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in PARAMETER_NAMES:
+        parts = parts[1:]
+    elif parts in (["payload"], ["filters"]):
+        parts = []
     return ".".join(parts) or None
 
 

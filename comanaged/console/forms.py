@@ -78,7 +78,6 @@ class AgreementForm(StyledForm):
             "provisioning_non_standard_remote",
             "provisioning_non_standard_on_site",
             "one_absent_poc_opens_coverage",
-            "runbooks_documented",
             "notes",
         ]
         widgets = {

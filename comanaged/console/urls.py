@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from comanaged.console import desk, desk_ticket, sla, views
+from comanaged.kb import urls as kb_urls
 
 app_name = "console"
 
@@ -34,4 +35,6 @@ urlpatterns = [
     path("tickets/<int:number>/<slug:action>/", desk_ticket.ticket_action, name="ticket_action"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    # The knowledge base (R34): kb_* names in this namespace, e.g. console:kb_home.
+    path("kb/", include(kb_urls.patterns("console"))),
 ]

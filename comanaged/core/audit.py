@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import models
 
-from comanaged.core.crypto import EncryptedTextField
+from comanaged.core.crypto import TOKEN_PREFIX, EncryptedTextField
 from comanaged.core.models import AuditEntry
 
 REDACTED = "[secret]"
@@ -42,9 +42,9 @@ def snapshot(instance: models.Model) -> Snapshot:
         if isinstance(field, models.GeneratedField):
             continue  # derived by the database from fields already recorded
         if isinstance(field, EncryptedTextField) or field.name in REDACTED_FIELDS:
-            # Never the value, but a fingerprint of what is stored, so a change still shows.
-            token = field.value_from_object(instance)
-            data[field.name] = f"{REDACTED} {hashlib.sha256(str(token).encode()).hexdigest()[:10]}" if token else None
+            stored = field.value_from_object(instance)
+            # A password column holds a salted hash already; an encrypted one may hold plaintext.
+            data[field.name] = _secret_fingerprint(stored, at_rest=not isinstance(field, EncryptedTextField))
             continue
         data[field.attname if field.is_relation else field.name] = _plain(field.value_from_object(instance))
     if instance.pk is not None:
@@ -54,6 +54,18 @@ def snapshot(instance: models.Model) -> Snapshot:
     for key in ("created_at", "updated_at"):
         data.pop(key, None)
     return data
+
+
+def _secret_fingerprint(stored: Any, *, at_rest: bool = False) -> str | None:
+    """Never the value, but enough for a change to show: a digest of the *ciphertext* token when
+    the row holds one (random per encryption, so it tells nothing about the secret), and a bare
+    marker for a value just assigned, whose plaintext must not be hashed (an unsalted digest of a
+    weak password can be confirmed offline)."""
+    if not stored:
+        return None
+    if at_rest or (isinstance(stored, str) and stored.startswith(f"{TOKEN_PREFIX}.")):
+        return f"{REDACTED} {hashlib.sha256(str(stored).encode()).hexdigest()[:10]}"
+    return f"{REDACTED} set"
 
 
 def diff(before: Snapshot | None, after: Snapshot | None) -> dict[str, list[Any]]:

@@ -28,6 +28,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -345,6 +346,23 @@ def open_stored(key: str) -> BinaryIO:
         return open(path, "rb")  # the caller closes it
     except FileNotFoundError:
         raise ApplicationError(CoreErrorCode.NOT_FOUND, "The file is no longer stored.", field="key") from None
+
+
+# Every app that keeps rows pointing at stored files registers how to ask whether a key is still
+# used (content is deduplicated across apps: a ticket and an article may share one file).
+KeyInUse = Callable[[str], bool]
+_key_users: list[KeyInUse] = []
+
+
+def register_key_user(in_use: KeyInUse) -> None:
+    if in_use not in _key_users:
+        _key_users.append(in_use)
+
+
+def forget_unreferenced(keys: Iterable[str]) -> int:
+    """Delete the stored bytes of each key no registered app refers to any more; returns how
+    many were deleted. Call it after the rows are gone (on commit)."""
+    return sum(delete_stored(key) for key in set(keys) if not any(in_use(key) for in_use in _key_users))
 
 
 def delete_stored(key: str) -> bool:

@@ -115,3 +115,54 @@ class SchedulerLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
+class SearchEntry(models.Model):
+    """One searchable thing (an article, an environment document, a ticket …): the text the
+    full-text index reads, with who may find it. Written only by :mod:`comanaged.core.search`.
+
+    Rows are derived data: the owning app rebuilds them from its own tables and nothing else
+    refers to them. ``client_id`` is a plain column (core is the lowest app, so no foreign key;
+    ``None`` = provider-wide) and ``tags`` holds the tenant, audience and kind lexemes that
+    ``search.entry_tags`` derives from ``client_id``, ``audience`` and ``kind`` — the index
+    matches on them, so a reader's restrictions are part of the full-text query itself.
+
+    The full-text index lives beside the table, made by raw SQL in migration 0005 (it is no
+    Django field): an external-content FTS5 table ``core_searchentry_fts`` kept in step by
+    triggers on SQLite; a generated ``search_vector`` column with a GIN index on PostgreSQL.
+    A later migration that changes this table must keep them: on SQLite, Django rebuilds a
+    changed table and its triggers go with it; on PostgreSQL, a column the generated
+    ``search_vector`` reads cannot change type while it exists.
+    """
+
+    kind = models.CharField(max_length=20)
+    object_id = models.BigIntegerField()
+    client_id = models.BigIntegerField(null=True, blank=True)
+    audience = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    tags = models.CharField(max_length=200, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="core_searchentry_kind_object")]
+        verbose_name_plural = "search entries"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}: {self.title}"
+
+
+class SearchWord(models.Model):
+    """A word that occurs in some indexed text, for prefix search: a term as typed ("prin")
+    stands for the words that start with it ("print", "printer", …), the most common first.
+
+    Written only by :mod:`comanaged.core.search`. Words are added as text is indexed and never
+    removed (a word no entry holds any more costs one empty lookup); ``entries`` counts the
+    entries it came with in bulk indexing (``index_many``), a hint for ordering completions.
+    """
+
+    word = models.CharField(max_length=40, primary_key=True)
+    entries = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.word

@@ -30,7 +30,9 @@ from comanaged.agreements.services import (
     listed_application_save,
     vendor_coverage_save,
 )
+from comanaged.demo.kb_seed import seed_knowledge
 from comanaged.demo.tickets_seed import seed_tickets
+from comanaged.kb.models import Article, Document
 from comanaged.tenancy.choices import AbsenceKind, PersonKind, Tier, UserLevel
 from comanaged.tenancy.models import (
     Absence,
@@ -359,7 +361,7 @@ class Seeder:
 
     @staticmethod
     def steps() -> int:
-        return 4 + len(CLIENTS)
+        return 5 + len(CLIENTS)
 
     def run(self) -> int:
         with transaction.atomic():
@@ -375,6 +377,8 @@ class Seeder:
             self.on_step("tickets")
             self.created += ensure_default_categories()
             self.created += seed_tickets(self.now)
+            self.on_step("documentation")
+            self.created += seed_knowledge()
         return self.created
 
     def provider(self) -> None:
@@ -492,7 +496,6 @@ class Seeder:
                 partial_monthly_fee=partial,
                 email_only_monthly_fee=email_only,
                 extra_poc_monthly_fee=extra_poc,
-                runbooks_documented=seed.plan == Plan.CO_MANAGED_PLUS,  # R27
                 backup_service=seed.backup,
                 backup_monthly_price=Decimal(seed.backup_price) if seed.backup_price else None,
                 strategic_advisor=StaffProfile.objects.get(user__email=staff_email(seed.advisor)),
@@ -605,4 +608,6 @@ def seed_summary() -> dict[str, Any]:
         "agreements": Agreement.objects.count(),
         "staff": StaffProfile.objects.count(),
         "tickets": Ticket.objects.count(),
+        "articles": Article.objects.count(),
+        "documents": Document.objects.count(),
     }

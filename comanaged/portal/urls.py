@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
+from comanaged.kb import urls as kb_urls
 from comanaged.portal import tickets, views
 
 app_name = "portal"
@@ -12,4 +13,6 @@ urlpatterns = [
     path("tickets/assess/", tickets.ticket_assess, name="ticket_assess"),
     path("tickets/<int:number>/", tickets.ticket_detail, name="ticket"),
     path("tickets/<int:number>/files/<int:attachment_id>/", tickets.attachment, name="attachment"),
+    # The knowledge base (R34): kb_* names in this namespace, e.g. portal:kb_home.
+    path("docs/", include(kb_urls.patterns("portal"))),
 ]

@@ -10,11 +10,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from comanaged.agreements.choices import DeviceClass, Priority
+from comanaged.agreements.choices import DeviceClass, Plan, Priority
 from comanaged.agreements.models import VendorCoverage
 from comanaged.agreements.policy import RESPOND_TARGETS, SCOPE_LIMITS, AbsenceFact, poc_coverage_open
 from comanaged.agreements.selectors import active_agreement
 from comanaged.core.errors import ApplicationError
+from comanaged.kb.runbooks import runbook_status
 from comanaged.portal.access import portal_page
 from comanaged.portal.forms import PtoForm
 from comanaged.tenancy.choices import UserLevel
@@ -68,6 +69,8 @@ def home(request: HttpRequest, person: Person) -> HttpResponse:
         "coverage_open": coverage_open,
         "after_hours_now": client_calendar(client).is_after_hours(now),
         "vendor_coverage": VendorCoverage.objects.filter(client=client).order_by("vendor"),
+        # R27: the runbooks Co-managed+ end-user coverage needs, as the knowledge base counts them.
+        "runbooks": runbook_status(agreement) if agreement and agreement.plan == Plan.CO_MANAGED_PLUS else None,
     }
     return render(request, "portal/home.html", context)
 

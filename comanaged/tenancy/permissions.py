@@ -24,6 +24,8 @@ class Area(StrEnum):
     TICKET_VERDICT = "ticket_verdict"  # override the contract's verdict on a ticket, with a reason
     AUDIT = "audit"
     WEBHOOKS = "webhooks"  # outgoing webhook endpoints and their deliveries
+    KNOWLEDGE = "knowledge"  # knowledge-base articles, environment documents, the credential vault
+    KNOWLEDGE_TEMPLATES = "knowledge_templates"  # documentation templates and categories
 
 
 ALL_ROLES = frozenset(R.values)
@@ -39,6 +41,10 @@ EDITORS: dict[Area, frozenset[str]] = {
     Area.TICKET_VERDICT: frozenset({R.ADMIN, R.DISPATCHER}),
     Area.AUDIT: frozenset(),
     Area.WEBHOOKS: frozenset({R.ADMIN}),
+    Area.KNOWLEDGE: frozenset(
+        {R.ADMIN, R.DISPATCHER, R.TECHNICIAN, R.ONBOARDING_PM, R.STRATEGIC_ADVISOR, R.TECHNOLOGY_ALIGNMENT_ENGINEER}
+    ),
+    Area.KNOWLEDGE_TEMPLATES: frozenset({R.ADMIN, R.ONBOARDING_PM, R.TECHNOLOGY_ALIGNMENT_ENGINEER}),
 }
 VIEWERS: dict[Area, frozenset[str]] = {
     Area.PROVIDER: ALL_ROLES,
@@ -52,6 +58,8 @@ VIEWERS: dict[Area, frozenset[str]] = {
     Area.TICKET_VERDICT: ALL_ROLES,
     Area.AUDIT: frozenset({R.ADMIN, R.DISPATCHER, R.BILLING, R.ONBOARDING_PM}),
     Area.WEBHOOKS: frozenset({R.ADMIN, R.DISPATCHER}),
+    Area.KNOWLEDGE: ALL_ROLES,
+    Area.KNOWLEDGE_TEMPLATES: ALL_ROLES,
 }
 
 

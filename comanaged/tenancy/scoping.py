@@ -76,11 +76,16 @@ def _compute_scope(user: Any) -> ClientScope:
 
 
 def is_provider_staff(user: Any) -> bool:
+    """Cached on the user object for one request, like the scope (pages ask it once per row)."""
     from comanaged.tenancy.models import StaffProfile
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return bool(user.is_superuser) or StaffProfile.objects.filter(user=user).exists()
+    cached = getattr(user, "_is_provider_staff", None)
+    if cached is None:
+        cached = bool(user.is_superuser) or StaffProfile.objects.filter(user=user).exists()
+        user._is_provider_staff = cached
+    return bool(cached)
 
 
 class ClientQuerySet(models.QuerySet["Client"]):

@@ -63,9 +63,7 @@ def ticket_add_note(
 
 
 def _forget_unreferenced(stored: Sequence[files.StoredFile]) -> None:
-    for item in stored:
-        if not TicketAttachment.objects.filter(key=item.key).exists():
-            files.delete_stored(item.key)
+    files.forget_unreferenced(item.key for item in stored)
 
 
 def _add_note(

@@ -14,6 +14,7 @@ from comanaged.agreements.models import Agreement, VendorCoverage
 from comanaged.agreements.tests.factories import AgreementFactory, VendorCoverageFactory
 from comanaged.api.models import ApiToken, digest
 from comanaged.api.tests.conftest import bearer
+from comanaged.kb.testing import document_runbooks
 from comanaged.tenancy.models import Absence, Client, Person
 from comanaged.tenancy.tests.factories import ClientFactory, PersonFactory, SiteFactory, make_staff, sign_in_person
 
@@ -433,7 +434,7 @@ def test_list_queries_do_not_grow_with_the_page(admin, django_assert_max_num_que
         assert http.get("/api/v1/clients?limit=50").status_code == 200
 
 
-def test_r27_end_user_coverage_follows_the_agreements_runbook_flag_not_the_caller():
+def test_r27_end_user_coverage_follows_the_knowledge_base_runbooks_not_the_caller():
     agreement = AgreementFactory(plan="co_managed_plus")
     from comanaged.agreements.services import agreement_activate
 
@@ -446,10 +447,5 @@ def test_r27_end_user_coverage_follows_the_agreements_runbook_flag_not_the_calle
     assert post(http, "/api/v1/policy/may-escalate", {**asked, "runbooks_complete": True}).status_code == 422
     refused = post(http, "/api/v1/policy/may-escalate", asked).json()
     assert refused["code"] == "runbooks_incomplete" and "R27" in refused["rules"]
-    assert (
-        patch(
-            bearer(make_staff("billing").user), f"/api/v1/agreements/{agreement.pk}", {"runbooks_documented": True}
-        ).status_code
-        == 200
-    )
+    document_runbooks(agreement.client)  # the knowledge base's R27 checklist, now complete
     assert post(http, "/api/v1/policy/may-escalate", asked).json()["allowed"] is True

@@ -176,9 +176,11 @@ def test_r11_a_co_managed_plus_end_user_reaches_the_desk_after_hours_for_a_p1(cl
     the same request in business hours goes to the POC."""
     import time_machine
 
+    from comanaged.kb.testing import document_runbooks
     from comanaged.tickets.tests.helpers import TUESDAY_10AM_NY, TUESDAY_11PM_NY
 
-    _agreement, _, end_user = make_contract("co_managed_plus", runbooks_documented=True)
+    agreement, _, end_user = make_contract("co_managed_plus")
+    document_runbooks(agreement.client)
     client.force_login(sign_in_person(end_user))
     with time_machine.travel(TUESDAY_11PM_NY, tick=False):
         client.post(reverse("portal:ticket_new"), form_data(priority="P1", submission="night"))

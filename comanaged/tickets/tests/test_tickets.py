@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from comanaged.agreements.models import Agreement, ListedApplication
+from comanaged.agreements.models import ListedApplication
 from comanaged.agreements.services import agreement_save
 from comanaged.agreements.tests.factories import AgreementFactory
 from comanaged.core.errors import ApplicationError
@@ -78,17 +78,6 @@ def test_r10_an_end_user_on_co_managed_is_routed_to_the_poc(contract):
         ticket_escalate(ticket=ticket, actor=None, escalating_person=end_user, at=TUESDAY_11PM_NY)
     assert caught.value.code == "route_to_poc"
     assert Ticket.objects.get(pk=ticket.pk).status == "new"
-
-
-def test_r11_r27_co_managed_plus_end_user_after_hours_p1_needs_the_runbooks(contract):
-    agreement, _, end_user = contract(plan="co_managed_plus")
-    ticket = complete_ticket(agreement, end_user, priority="P1")
-    with pytest.raises(ApplicationError) as caught:
-        ticket_escalate(ticket=ticket, actor=None, escalating_person=end_user, at=TUESDAY_11PM_NY)
-    assert "documented" in caught.value.message  # R27
-    Agreement.objects.filter(pk=agreement.pk).update(runbooks_documented=True)
-    ticket_escalate(ticket=ticket, actor=None, escalating_person=end_user, at=TUESDAY_11PM_NY)
-    assert ticket.status == "escalated"
 
 
 def test_r18_a_p1_service_request_is_covered_without_a_response_target(contract):
