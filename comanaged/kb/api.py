@@ -467,7 +467,7 @@ def list_versions(request: HttpRequest, response: HttpResponse, article_id: int,
     page = page_of(
         request,
         response,
-        article.versions.defer("body"),
+        services.visible_versions(request.user, article).defer("body"),
         paging,
         default="-number",
         allowed={"number": "number"},
@@ -483,7 +483,8 @@ def list_versions(request: HttpRequest, response: HttpResponse, article_id: int,
 )
 def get_version(request: HttpRequest, article_id: int, number: int) -> Any:
     article = _editable_article(request, article_id)
-    version = article.versions.filter(number=number).first() if 1 <= number < 2**31 else None
+    versions = services.visible_versions(request.user, article)
+    version = versions.filter(number=number).first() if 1 <= number < 2**31 else None
     if version is None:
         raise Http404
     return {**_version_out(article, version), "body": version.body, "body_html": str(render(version.body))}
@@ -617,8 +618,8 @@ def list_documents(request: HttpRequest, response: HttpResponse, filters: Query[
 
 
 def _check_document_visibility(user: Any, visibility: str | None) -> None:
-    """Workaround: ``documents.document_save`` raises this refusal with ``field`` passed
-    positionally (a TypeError, so a 500); refuse it here first, in the same words."""
+    """Refuse a visibility the caller may not choose before anything is looked up or saved
+    (``documents.document_save`` refuses it too, in the same words)."""
     if visibility is not None and visibility not in access.allowed_visibilities(user):
         raise ApplicationError(
             KbErrorCode.VISIBILITY_NOT_ALLOWED, "That visibility is not available.", field="visibility"
@@ -767,9 +768,8 @@ def delete_credential(request: HttpRequest, credential_id: int) -> Any:
 
 
 def _check_secret_present(request: HttpRequest, credential_id: int, field: str) -> None:
-    """Workaround: ``vault._value`` raises ``no_secret`` for an empty password or notes with
-    ``field`` passed positionally (a TypeError, so a 500). For a caller who may reveal this
-    credential, say so first; anyone else goes on to the vault, which logs and refuses them."""
+    """For a caller who may reveal this credential, say plainly that the secret is empty
+    (400 ``no_secret``); anyone else goes on to the vault, which logs and refuses them."""
     if field == "totp" or not 1 <= credential_id <= MAX_ID:
         return
     credential = access.visible_credentials(request.user).filter(pk=credential_id).first()

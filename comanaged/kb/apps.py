@@ -24,7 +24,9 @@ class KbConfig(AppConfig):
 
 
 # The ticket fields the index holds; a save of other fields only (status, times) skips it.
-INDEXED_TICKET_FIELDS = frozenset({"title", "number", "description", "tried", "error_messages", "conditions"})
+INDEXED_TICKET_FIELDS = frozenset(
+    {"client", "client_id", "title", "number", "description", "tried", "error_messages", "conditions"}
+)
 
 
 def _index_ticket(sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:

@@ -13,6 +13,11 @@ from django.utils.safestring import SafeString, mark_safe
 
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]")
 CONTEXT = 3
+# SequenceMatcher is quadratic in the worst case; a crafted pair of versions must not hold a
+# worker for minutes. Past these sizes a line is shown whole (no word marks), and past the line
+# limit lines are matched with difflib's junk heuristic, which stays fast on any input.
+WORD_DIFF_MAX_TOKENS = 400
+EXACT_LINES_MAX = 2_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class Diff:
 
 def _words(old: str, new: str) -> tuple[SafeString, SafeString]:
     a, b = _WORDS.findall(old), _WORDS.findall(new)
+    if len(a) > WORD_DIFF_MAX_TOKENS or len(b) > WORD_DIFF_MAX_TOKENS:
+        return _line(old), _line(new)
     left: list[str] = []
     right: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -64,7 +71,8 @@ def diff_versions(old_title: str, old_body: str, new_title: str, new_body: str, 
     old_lines, new_lines = old_body.splitlines(), new_body.splitlines()
     rows: list[DiffRow] = []
     added = removed = 0
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    exact = len(old_lines) + len(new_lines) <= EXACT_LINES_MAX
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=not exact)
     for group_index, group in enumerate(matcher.get_grouped_opcodes(context)):
         if group_index or group[0][1] > 0:
             rows.append(DiffRow("skip", None, _line(""), None, _line("")))

@@ -45,8 +45,22 @@ class FieldSpec:
         return data
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
 def parse_specs(raw: Any) -> list[FieldSpec]:
     """A template's field list, or an ``ApplicationError`` naming every problem."""
+    if _has_nul(raw):  # PostgreSQL's JSON refuses \u0000 anywhere in a document
+        raise ApplicationError(
+            KbErrorCode.TEMPLATE_FIELD_INVALID, "Fields may not contain NUL characters.", field="fields"
+        )
     if not isinstance(raw, list):
         raise ApplicationError(KbErrorCode.TEMPLATE_FIELD_INVALID, "Fields must be a list.", field="fields")
     if len(raw) > MAX_FIELDS:
@@ -171,8 +185,15 @@ def _clean(spec: FieldSpec, value: Any) -> Any:
             number = Decimal(str(value).strip())
         except InvalidOperation as exc:
             raise ValueError("must be a number.") from exc
-        if not number.is_finite() or abs(number) >= Decimal("1e15"):
-            raise ValueError("must be a finite number below 10^15.")
+        # Bounded in size too: "1e-999999" is tiny but a million digits once written out.
+        _sign, digits, exponent = number.as_tuple()
+        if (
+            not number.is_finite()
+            or abs(number) >= Decimal("1e15")
+            or len(digits) > 30
+            or (isinstance(exponent, int) and exponent < -15)
+        ):
+            raise ValueError("must be a number below 10^15 with at most 15 decimals.")
         return str(int(number)) if number == number.to_integral() else format(number.normalize(), "f")
     if kind == FieldType.LONG_TEXT:
         return _text(value, MAX_LONG_TEXT)

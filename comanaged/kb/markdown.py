@@ -42,7 +42,9 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
-_LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")  # "/kb/1.png", never "//host" nor "/\\host"
+# An article attachment's download path on either side, and nothing else: any other same-site
+# path as an image source would make every reader's browser send a GET there (an export, say).
+_LOCAL_PATH = re.compile(r"/(?:portal/docs|console/kb)/articles/[0-9]{1,19}/files/[0-9]{1,19}/(?:\?inline=1)?")
 _NUMBER = re.compile(r"-?[0-9]{1,9}")
 _ALIGN = "text-align:"
 

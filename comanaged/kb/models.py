@@ -109,6 +109,9 @@ class ArticleVersion(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     note = models.CharField("change note", max_length=200, blank=True)
+    # The article's visibility when this version was saved: a version written while the article
+    # was provider-only stays hidden from the client after the article is shared with it.
+    visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.CLIENT)
     author = models.ForeignKey(_USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     author_label = models.CharField(max_length=254, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

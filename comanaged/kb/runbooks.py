@@ -90,8 +90,13 @@ def runbook_status(agreement: Agreement) -> RunbookStatus:
 
 
 def runbooks_complete(agreement: Agreement) -> bool:
-    """R27, for the escalation policy."""
-    return runbook_status(agreement).complete
+    """R27, for the escalation policy. With no checklist of its own and no default template
+    left (all retired), nothing says what must be documented: closed, not open (fail-closed);
+    an agreement's own empty checklist is a decision someone made and recorded."""
+    status = runbook_status(agreement)
+    if not status.items and not status.customised:
+        return False
+    return status.complete
 
 
 def runbook_checklist_set(

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from comanaged.core import search
 from comanaged.kb import access
 from comanaged.kb.indexing import ARTICLE, DOCUMENT, TICKET
-from comanaged.kb.models import Article, ArticleVersion, CredentialAccess, Document, DocumentTemplate
+from comanaged.kb.models import Article, ArticleAttachment, ArticleVersion, CredentialAccess, Document, DocumentTemplate
 from comanaged.tenancy.access import client_person_of
 from comanaged.tenancy.scoping import client_scope, is_provider_staff
 from comanaged.tickets.access import visible_tickets
@@ -23,6 +23,17 @@ SUGGESTIONS = 5
 def readable_version(user: Any, article: Article) -> ArticleVersion | None:
     """What this user reads: editors the newest version, readers the published one."""
     return article.current_version if access.shows_draft(user, article) else article.published_version
+
+
+def readable_attachments(user: Any, article: Article) -> QuerySet[ArticleAttachment]:
+    """Editors see every file; readers the files that were there when the article was last
+    published (a file added to a draft appears to readers with the next publication)."""
+    attachments = article.attachments.all()
+    if access.shows_draft(user, article):
+        return attachments
+    if article.published_at is None:
+        return attachments.none()
+    return attachments.filter(created_at__lte=article.published_at)
 
 
 def article_list(

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from comanaged.agreements.models import ListedApplication
@@ -27,6 +27,7 @@ from comanaged.kb.errors import KbErrorCode
 from comanaged.kb.indexing import ARTICLE, index_article
 from comanaged.kb.models import Article, ArticleAttachment, ArticleVersion, Category, Tag
 from comanaged.tenancy.models import Client, Site
+from comanaged.tenancy.scoping import is_provider_staff
 from comanaged.tickets.models import Ticket
 
 TITLE_MAX = 200
@@ -107,6 +108,7 @@ def _add_version(article: Article, *, actor: Any, title: str, body: str, note: s
         title=title,
         body=body,
         note=note[:NOTE_MAX],
+        visibility=article.visibility,
         author=actor if getattr(actor, "pk", None) else None,
         author_label=audit.actor_label(actor),
     )
@@ -187,12 +189,17 @@ def article_update(
             )
         new_title = clean_title(title) if title is not None else article.title
         new_body = clean_body(body) if body is not None else (current.body if current else "")
+        shared_now = False
         if visibility is not None:
             _check_visibility(actor, visibility, article.client)
+            shared_now = article.visibility == Visibility.INTERNAL and visibility != Visibility.INTERNAL
             article.visibility = visibility
         if not isinstance(category, Keep):
             article.category = category
-        if current is None or new_title != current.title or new_body != current.body:
+        if current is None or new_title != current.title or new_body != current.body or shared_now:
+            # Shared with the client: a fresh version they may read; the provider-only ones stay hidden.
+            if shared_now and not note:
+                note = "Shared with the client"
             _add_version(article, actor=actor, title=new_title, body=new_body, note=note)
         if publish:
             _publish(article)
@@ -233,7 +240,7 @@ def article_set_status(*, actor: Any, article: Article, status: str) -> Article:
 def article_restore(*, actor: Any, article: Article, number: int) -> Article:
     """Bring back an old version's title and text as a new version."""
     _require_edit(actor, article)
-    version = article.versions.filter(number=number).first()
+    version = visible_versions(actor, article).filter(number=number).first()
     if version is None:
         raise ApplicationError(KbErrorCode.NOT_FOUND, f"Version {number} does not exist.", field="version")
     return article_update(
@@ -326,6 +333,13 @@ def article_attachment_delete(*, actor: Any, attachment: ArticleAttachment) -> N
 def _forget_files(keys: Iterable[str]) -> None:
     """Remove stored bytes no row of any app refers to any more (content is shared)."""
     files.forget_unreferenced(keys)
+
+
+def visible_versions(user: Any, article: Article) -> QuerySet[ArticleVersion]:
+    """The versions a user may read in the history: all for staff; for the client, none saved
+    while the article was provider-only."""
+    versions = article.versions.all()
+    return versions if is_provider_staff(user) else versions.exclude(visibility=Visibility.INTERNAL)
 
 
 def _require_edit(actor: Any, article: Article) -> None:

@@ -602,6 +602,24 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def _scalar(raw: str) -> Any:
+    """A front-matter value; text with lone surrogates or control characters is dropped (the
+    database would refuse it), and nesting too deep to parse is not a value."""
+    try:
+        value = _parse_scalar(raw)
+    except RecursionError:
+        return None
+    return value if _storable(value) else None
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, str):
+        return not any(0xD800 <= ord(ch) <= 0xDFFF or (ord(ch) < 32 and ch not in "\t\n") for ch in value)
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
+def _parse_scalar(raw: str) -> Any:
     if raw in ("", "~", "null"):
         return None
     if raw.startswith('"'):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -28,6 +29,8 @@ from comanaged.kb.choices import RevealOutcome, SecretField, Visibility
 from comanaged.kb.errors import KbErrorCode
 from comanaged.kb.models import Credential, CredentialAccess, Document
 from comanaged.kb.services import clean_title
+from comanaged.tenancy.access import client_person_of
+from comanaged.tenancy.scoping import is_provider_staff
 
 SECRET_MAX = 10_000
 _UNCHANGED = object()
@@ -105,22 +108,24 @@ def credential_reveal(*, actor: Any, credential_id: int, field: str, ip_address:
     credential = Credential.objects.filter(pk=credential_id).first() if 0 < credential_id < 2**63 else None
     if credential is None:
         raise ApplicationError(KbErrorCode.NOT_FOUND, "No such credential.", field="credential")
-    outcome = _decide(actor, credential)
-    # Read the value before logging a reveal: asking for a secret that is not stored reveals
-    # nothing and is refused (no_secret) without a "revealed" row.
-    revealed = _value(credential, field) if outcome == RevealOutcome.REVEALED else None
     with transaction.atomic():
-        CredentialAccess.objects.create(
-            client_id=credential.client_id,
-            credential=credential,
-            credential_label=f"{credential.name} ({credential.document.title})"[:200],
-            user=_user(actor),
-            user_label=audit.actor_label(actor),
-            field=field,
-            outcome=outcome,
-            ip_address=ip_address,
-            visible_to_client=credential.document.visibility == Visibility.CLIENT,
-        )
+        _serialise_reveals_of(actor)
+        outcome = _decide(actor, credential)
+        # Asking for a secret that is not stored reveals nothing: refused (no_secret), rolled back,
+        # no "revealed" row.
+        revealed = _value(credential, field) if outcome == RevealOutcome.REVEALED else None
+        if _worth_logging(actor, credential, outcome):
+            CredentialAccess.objects.create(
+                client_id=credential.client_id,
+                credential=credential,
+                credential_label=f"{credential.name} ({credential.document.title})"[:200],
+                user=_user(actor),
+                user_label=audit.actor_label(actor),
+                field=field,
+                outcome=outcome,
+                ip_address=ip_address,
+                visible_to_client=_client_may_read(actor, credential),
+            )
         if outcome == RevealOutcome.REVEALED:
             audit.record(actor=actor, action=f"reveal:{field}", instance=credential, changes={})
     if outcome == RevealOutcome.DENIED:
@@ -135,14 +140,45 @@ def credential_reveal(*, actor: Any, credential_id: int, field: str, ip_address:
     return revealed
 
 
+def _serialise_reveals_of(actor: Any) -> None:
+    """Lock the user's row so their concurrent reveals are counted one after the other
+    (PostgreSQL; SQLite's write transactions are serial already)."""
+    if getattr(actor, "pk", None):
+        list(get_user_model()._base_manager.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
+
+
+def _recent(actor: Any) -> Any:
+    _limit, window = reveal_limit()
+    return CredentialAccess.objects.filter(user=_user(actor), at__gte=timezone.now() - window)
+
+
 def _decide(actor: Any, credential: Credential) -> str:
-    if not access.may_reveal(actor, credential):
-        return RevealOutcome.DENIED
-    limit, window = reveal_limit()
-    recent = CredentialAccess.objects.filter(
-        user=actor, outcome=RevealOutcome.REVEALED, at__gte=timezone.now() - window
-    ).count()
-    return RevealOutcome.RATE_LIMITED if recent >= limit else RevealOutcome.REVEALED
+    """Every attempt counts toward the limit, refused ones too: probing credential ids is
+    limited like revealing them."""
+    limit, _window = reveal_limit()
+    if _recent(actor).exclude(outcome=RevealOutcome.RATE_LIMITED).count() >= limit:
+        return RevealOutcome.RATE_LIMITED
+    return RevealOutcome.REVEALED if access.may_reveal(actor, credential) else RevealOutcome.DENIED
+
+
+def _worth_logging(actor: Any, credential: Credential, outcome: str) -> bool:
+    """Each reveal and each denial; a refusal for the rate limit once per credential and window,
+    so hammering the endpoint cannot flood the client's log."""
+    if outcome != RevealOutcome.RATE_LIMITED:
+        return True
+    return not _recent(actor).filter(credential=credential, outcome=RevealOutcome.RATE_LIMITED).exists()
+
+
+def _client_may_read(actor: Any, credential: Credential) -> bool:
+    """The client's POCs read the attempts on their own POC-visible credentials — not those on
+    provider-only documents (whose names they must not learn), nor probes by another client's
+    users (whose names and addresses are not theirs to see); staff read every row."""
+    if credential.document.visibility != Visibility.CLIENT:
+        return False
+    if is_provider_staff(actor):
+        return True
+    person = client_person_of(actor)
+    return person is not None and person.client_id == credential.client_id
 
 
 def _stored(credential: Credential, name: str) -> Secret | None:

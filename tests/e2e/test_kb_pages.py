@@ -227,7 +227,9 @@ def test_r34_a_poc_writes_publishes_edits_and_sees_the_diff(
     assert article.published_version.number == 2 and not article.has_unpublished_changes
     image = page.locator("#article-body img")
     expect(image).to_be_visible()
-    assert page.evaluate("img => img.naturalWidth", image.element_handle()) == 240  # served inline, same origin
+    # decode() waits for the bytes (a loaded page may still be fetching the image on a busy machine).
+    width = image.evaluate("async img => { await img.decode(); return img.naturalWidth; }")
+    assert width == 240  # served inline, same origin
     page.screenshot(path=str(screenshots / "kb-article.png"), full_page=True)
     page.click("#more-actions")
     page.click("#history-link")

@@ -146,6 +146,8 @@ def _section(
 ) -> tuple[list[Article], list[Article]]:
     """(all articles of a section for the facets, the filtered ones to list)."""
 
+    user = desk.user
+
     def shown(queryset: QuerySet[Article]) -> list[Article]:
         if state["status"] in {"draft", "published", "archived"}:
             queryset = queryset.filter(status=state["status"])
@@ -162,10 +164,12 @@ def _section(
                 continue
             if state["status"] == "changes" and not article.has_unpublished_changes:
                 continue
+            # Readers see the published title, never a draft's (the title changes with each save).
+            readable = selectors.readable_version(user, article)
+            article.display_title = readable.title if readable is not None else article.title  # type: ignore[attr-defined]
             rows.append(article)
         return rows
 
-    user = desk.user
     everything = shown(selectors.article_list(user, **scope))
     if state["category"] is None and not state["tag"]:
         return everything, everything
@@ -280,7 +284,7 @@ def _links_of(desk: Desk, article: Article) -> dict[str, Any]:
 
 def _attachment_rows(desk: Desk, article: Article) -> list[dict[str, Any]]:
     rows = []
-    for attachment in article.attachments.all():
+    for attachment in selectors.readable_attachments(desk.user, article):
         url = desk.url("attachment", article.pk, attachment.pk)
         image = attachment.content_type.startswith("image/")
         label = attachment.name.replace("[", "(").replace("]", ")")
@@ -439,7 +443,9 @@ def _history_article(desk: Desk, pk: int) -> tuple[Desk, Article]:
 
 def article_history(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
     desk, article = _history_article(desk, pk)
-    versions = list(article.versions.select_related("author").order_by("-number")[:HISTORY_LIMIT])
+    versions = list(
+        services.visible_versions(desk.user, article).select_related("author").order_by("-number")[:HISTORY_LIMIT]
+    )
     return desk.render(
         request,
         "kb/article_history.html",
@@ -454,15 +460,16 @@ def article_diff(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
     """Two versions side by side (``?a=<older>&b=<newer>``; by default the newest against the
     one before)."""
     desk, article = _history_article(desk, pk)
-    newest = article.versions.order_by("-number").values_list("number", flat=True).first()
+    newest = services.visible_versions(desk.user, article).order_by("-number").values_list("number", flat=True).first()
     if newest is None:
         raise Http404
     b = parse_id(request.GET.get("b")) or newest
     a = parse_id(request.GET.get("a")) or max(b - 1, 1)
     if a > b:
         a, b = b, a
-    old = article.versions.select_related("author").filter(number=a).first()
-    new = article.versions.select_related("author").filter(number=b).first()
+    versions = services.visible_versions(desk.user, article).select_related("author")
+    old = versions.filter(number=a).first()
+    new = versions.filter(number=b).first()
     if old is None or new is None:
         raise Http404
     return desk.render(
@@ -552,8 +559,9 @@ def _attachment_upload(request: HttpRequest, desk: Desk, pk: int, limiter: files
     return _attachment_answer(request, desk, article, success=f"Attached {attachment.name}.")
 
 
-def _attachment_or_404(article: Article, file_id: int) -> ArticleAttachment:
-    attachment = article.attachments.filter(pk=file_id).first() if 1 <= file_id <= MAX_ID else None
+def _attachment_or_404(desk: Desk, article: Article, file_id: int) -> ArticleAttachment:
+    attachments = selectors.readable_attachments(desk.user, article)
+    attachment = attachments.filter(pk=file_id).first() if 1 <= file_id <= MAX_ID else None
     if attachment is None:
         raise Http404
     return attachment
@@ -563,7 +571,7 @@ def attachment_download(request: HttpRequest, desk: Desk, pk: int, file_id: int)
     """Whoever may read the article may download its files; images are shown inline so the
     article can show them (``![…](this URL)``)."""
     article = _article_or_404(desk, pk)
-    attachment = _attachment_or_404(article, file_id)
+    attachment = _attachment_or_404(desk, article, file_id)
     inline = attachment.content_type.startswith("image/") or request.GET.get("inline") == "1"
     try:
         response: HttpResponse = files.file_response(attachment, inline=inline)  # type: ignore[assignment]
@@ -577,7 +585,7 @@ def attachment_delete(request: HttpRequest, desk: Desk, pk: int, file_id: int) -
         return HttpResponseNotAllowed(["POST"])
     article = _article_or_404(desk, pk)
     desk = _desk_for(desk, article)
-    attachment = _attachment_or_404(article, file_id)
+    attachment = _attachment_or_404(desk, article, file_id)
     _require_edit(desk, article)
     name = attachment.name
     services.article_attachment_delete(actor=desk.user, attachment=attachment)

@@ -578,9 +578,11 @@ def test_r34_revealing_another_clients_secret_is_a_404_and_logged_as_denied_for_
     assert denied.count() == 3
     assert {row.outcome for row in denied} == {RevealOutcome.DENIED}
     assert {row.client_id for row in denied} == {objs["theirs"]["client"].pk}
-    # The owning client's POC sees the attempts; the intruder's own log does not.
+    # The owning client's POC sees the provider's staff attempt, not the names and addresses of
+    # another client's people (those rows are the provider's); the intruder's own log shows nothing.
     their_log = as_user(objs["theirs"]["tenant"].poc).get("/api/v1/kb/credential-accesses").json()["items"]
-    assert len(their_log) == 3 and {row["outcome"] for row in their_log} == {"denied"}
+    assert len(their_log) == 1 and {row["outcome"] for row in their_log} == {"denied"}
+    assert denied.filter(visible_to_client=False).count() == 2
     assert as_user(objs["mine"]["tenant"].poc).get("/api/v1/kb/credential-accesses").json()["items"] == []
     # A missing credential is the same 404.
     missing = as_user(objs["mine"]["tenant"].poc).post("/api/v1/kb/credentials/999999/reveal", {"field": "password"})

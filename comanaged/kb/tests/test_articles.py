@@ -151,3 +151,19 @@ def test_r34_links_reach_only_the_clients_own_tickets():
     assert not article.tickets.exists()
     article_links_set(actor=acme.poc, article=article, ticket_ids=[own.pk])
     assert list(article.tickets.all()) == [own]
+
+
+def test_r34_versions_written_while_provider_only_stay_hidden_after_sharing():
+    acme = company()
+    desk = technician()
+    article = article_create(
+        actor=desk, client=acme.client, title="Firewall", body="INTERNAL notes", visibility="internal"
+    )
+    article = article_update(actor=desk, article=article, visibility="client")  # shared, text unchanged
+    from comanaged.kb.services import visible_versions
+
+    assert [v.number for v in visible_versions(acme.poc, article)] == [2]  # a fresh version, readable
+    assert [v.number for v in visible_versions(desk, article)] == [2, 1]
+    with pytest.raises(ApplicationError) as caught:
+        article_restore(actor=acme.poc, article=article, number=1)
+    assert caught.value.code == "not_found"

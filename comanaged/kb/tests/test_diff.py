@@ -32,3 +32,19 @@ def test_markup_in_versions_is_escaped():
     diff = diff_versions("t", "<b>safe</b>", "t", "<script>alert(1)</script>")
     html = "".join(row.old_html + row.new_html for row in diff.rows)
     assert "<script" not in html and "<b>" not in html and "&lt;" in html
+
+
+def test_a_crafted_pair_of_huge_versions_is_compared_quickly():
+    import random
+    import time
+
+    rng = random.Random(7)
+    words = [f"w{rng.randrange(50)}" for _ in range(30_000)]
+    one_line_old, one_line_new = " ".join(words[:15_000]), " ".join(words[15_000:])
+    many_old = "\n".join(f"line {rng.randrange(100)}" for _ in range(5_000))
+    many_new = "\n".join(f"line {rng.randrange(100)}" for _ in range(5_000))
+    started = time.perf_counter()
+    assert diff_versions("t", one_line_old, "t", one_line_new).removed == 1
+    assert diff_versions("t", many_old, "t", many_new).rows
+    # Unbounded, these took minutes (review); a generous bound, as this is a correctness guard.
+    assert time.perf_counter() - started < 20

@@ -57,6 +57,8 @@ def test_values_are_typed_and_normalised():
         ("speed", True),
         ("speed", "NaN"),
         ("speed", "1e400"),
+        ("speed", "1e-999999"),  # tiny, but a million digits written out
+        ("speed", "1." + "1" * 40),
         ("portal", "javascript:alert(1)"),
         ("lan", "10.0.0.300"),
         ("renewal", "31/02/2027"),

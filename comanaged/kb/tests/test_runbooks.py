@@ -89,3 +89,14 @@ def test_r27_only_agreement_editors_change_the_checklist():
         runbook_checklist_set(actor=acme.poc, agreement=acme.agreement, templates=[])
     with pytest.raises(PermissionDenied):
         runbook_checklist_set(actor=make_staff("technician").user, agreement=acme.agreement, templates=[])
+
+
+def test_r27_with_every_default_template_retired_intake_stays_closed():
+    from comanaged.agreements import hooks
+
+    acme = company("co_managed_plus")
+    DocumentTemplate.objects.filter(required_for_coverage=True).update(is_active=False)
+    assert runbook_status(acme.agreement).items == ()
+    assert hooks.runbooks_complete(acme.agreement) is False  # nothing says what to document: closed
+    runbook_checklist_set(actor=make_staff("billing").user, agreement=acme.agreement, templates=[])
+    assert hooks.runbooks_complete(acme.agreement) is True  # an explicit empty list is a decision

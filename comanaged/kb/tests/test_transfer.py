@@ -394,3 +394,14 @@ def test_names_in_the_exported_markdown_read_back_exactly_as_written(text):
     item = re.fullmatch(r"<ul>\n<li>(.*)</li>\n</ul>\n", html, re.DOTALL)
     assert item and "<" not in item.group(1), html  # one list item of text, no markup in it
     assert unescape(item.group(1)) == " ".join(text.split())
+
+
+def test_r34_hostile_front_matter_is_skipped_or_dropped_not_a_500():
+    from comanaged.kb.tests.helpers import company as make_company
+
+    acme = make_company()
+    deep = "---\ntags: " + "[" * 100_000 + "]" * 100_000 + '\ntitle: "x\\ud800y"\n---\nBody\n'
+    report = transfer.import_markdown(
+        actor=acme.poc, client=acme.client, upload=SimpleUploadedFile("deep.md", deep.encode())
+    )
+    assert report.created and "\ud800" not in report.created[0]

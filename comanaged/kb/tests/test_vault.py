@@ -152,3 +152,18 @@ def test_asking_for_a_secret_that_is_not_stored_reveals_nothing_and_logs_no_reve
         credential_reveal(actor=acme.poc, credential_id=credential.pk, field="everything")
     assert caught.value.code == "invalid"
     assert not CredentialAccess.objects.exists()
+
+
+def test_r34_probes_by_another_clients_users_are_limited_and_kept_from_the_owners_log(settings):
+    from comanaged.kb.selectors import credential_log
+
+    settings.KB_REVEAL_LIMIT = 3
+    acme, globex = company(), company()
+    credential = firewall_login(acme)
+    for _ in range(10):
+        with pytest.raises(ApplicationError):
+            credential_reveal(actor=globex.end_user, credential_id=credential.pk, field="password")
+    outcomes = list(CredentialAccess.objects.order_by("id").values_list("outcome", flat=True))
+    assert outcomes == ["denied"] * 3 + ["rate_limited"]  # limited, and the flood logged once
+    assert not credential_log(acme.poc).exists()  # the prober's name and address are the provider's business
+    assert credential_log(technician()).count() == 4
