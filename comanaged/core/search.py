@@ -38,14 +38,16 @@ database filtering rows after the fact, and an entry outside the scope is never 
 a hit or part of a count. A reader that may see nothing gets nothing without a query.
 
 **Ranking a capped candidate set.** At most :data:`CANDIDATE_CAP` entries that match the query
-and the scope are ranked: the most recently indexed ones on SQLite (FTS5 walks its doclists by
-descending rowid and stops there), the first the bitmap scan finds on PostgreSQL (heap order).
+and the scope are ranked — recent ones. SQLite: the most recently indexed (FTS5 walks its
+doclists by descending rowid and stops there). PostgreSQL: the first the bitmap scan finds —
+among the newest entries when every word of the query is common, else in the whole index (GIN
+cannot stop early; :func:`_pg_window` estimates from the vocabulary's counts which is cheaper).
 A common query can therefore miss an older entry that would have ranked high — the price of a
 latency that does not grow with the index; a second word narrows the match. Entries with a term
-in the title come first, then the others; within each, newest first on SQLite and by ``ts_rank``
-(title 1, body 0.1) on PostgreSQL. FTS5's bm25 is not used: before its first row it counts every
-entry that holds each word and tag of the query (the whole doclist of a common word: up to a
-hundred milliseconds in a million entries).
+in the title come first, then the others; within each, newest first on SQLite and by
+``ts_rank`` (title 1, body 0.1) on PostgreSQL. FTS5's bm25 is not used: before its first row it
+counts every entry that holds each word and tag of the query (the whole doclist of a common
+word: up to a hundred milliseconds in a million entries).
 
 **Snippets are safe HTML.** The snippet is computed for the returned page only (FTS5
 ``snippet()`` over a private temporary FTS5 table holding the page; ``ts_headline``); the
@@ -57,6 +59,7 @@ title of a :class:`Hit` is plain text: templates escape it.
 from __future__ import annotations
 
 import html
+import math
 import operator
 import re
 import unicodedata
@@ -75,8 +78,16 @@ MAX_TERMS = 8
 MAX_TERM_LENGTH = 40
 MAX_INPUT_CHARS = 1_000  # more than eight words' worth; bounds the work on pasted text
 MAX_LIMIT = 100
-CANDIDATE_CAP = 2_000
-MAX_EXPANSIONS = 30  # words a prefix stands for
+CANDIDATE_CAP = 1_000
+# PostgreSQL: every entry's vector holds the lexeme "r<id >> RECENT_BUCKET_BITS>" (migration 0005
+# computes it: the two must agree); a query of common words only is first asked about the newest
+# buckets of entries (at least RECENT_BUCKETS), sized to hold about RECENT_TARGET matches, when
+# the index has RECENT_MIN_ENTRIES or more (see _pg_window).
+RECENT_BUCKET_BITS = 13
+RECENT_BUCKETS = 2
+RECENT_TARGET = 300
+RECENT_MIN_ENTRIES = 100_000
+MAX_EXPANSIONS = 16  # words a prefix stands for
 TITLE_MAX_CHARS = 300  # SearchEntry.title
 BODY_MAX_CHARS = 200_000  # a tsvector holds at most 1 MB; no knowledge-base text comes near
 KIND_PATTERN = re.compile(r"[a-z_]{1,20}")
@@ -170,6 +181,12 @@ def _words(*texts: str) -> set[str]:
     return {word for word in _WORD.findall(normalized) if 1 < len(word) <= MAX_TERM_LENGTH and word not in STOP_WORDS}
 
 
+def _tag_words(tags: str) -> set[str]:
+    """An entry's tags as vocabulary rows ("#c42v1"): counted like words, for PostgreSQL's
+    estimates; "#" keeps them out of every prefix's range (terms are letters and digits)."""
+    return {"#" + tag for tag in tags.split()}
+
+
 # --- Tags: tenancy, audience and kind as lexemes ---------------------------------------------------
 # Tags end in a digit so the porter stemmer leaves them alone, and hold no "_", which tokenizers
 # split on. They live in their own FTS5 column / weight-D lexemes, out of reach of typed terms.
@@ -205,6 +222,7 @@ class Scope:
 
     groups: tuple[tuple[str, ...], ...]
     excluded: tuple[str, ...] = ()
+    every_client: bool = False  # the tags narrow nothing down to a few clients
 
 
 def reader_tags(reader: Reader, kinds: Collection[str] | None = None) -> Scope | None:
@@ -225,11 +243,13 @@ def reader_tags(reader: Reader, kinds: Collection[str] | None = None) -> Scope |
         if not reader.include_provider_wide:
             excluded.append(f"{PROVIDER_WIDE}v0")  # every provider-wide entry has it
     if kinds is not None:
+        if isinstance(kinds, str):
+            raise TypeError("kinds is a collection of kinds, not one kind")
         wanted = tuple(kind_tag(kind) for kind in sorted(set(kinds)))
         if not wanted:
             return None
         groups.append(wanted)
-    return Scope(tuple(groups), tuple(excluded))
+    return Scope(tuple(groups), tuple(excluded), every_client=reader.client_ids is None)
 
 
 # --- Writing -------------------------------------------------------------------------------------
@@ -283,15 +303,22 @@ def index(entry: Entry) -> None:
         cursor.execute(_upsert_sql(), row)
         # New words only: counting would lock rows of common words ("printer") until the
         # caller's transaction ends, and concurrent writers would queue behind each other.
-        words = sorted(_words(row[4], row[5]))
-        for start in range(0, len(words), 500):  # one statement per 500 words, not per word
-            chunk = words[start : start + 500]
-            cursor.execute(
-                "INSERT INTO core_searchword (word, entries) VALUES "  # noqa: S608 - placeholders only
-                + ", ".join(["(%s, 1)"] * len(chunk))
-                + " ON CONFLICT (word) DO NOTHING",
-                chunk,
-            )
+        _add_words(cursor, [(word, 1) for word in _words(row[4], row[5]) | _tag_words(row[6])], count=False)
+
+
+def _add_words(cursor: Any, words: list[tuple[str, int]], *, count: bool) -> None:
+    """Upsert the vocabulary, a thousand words a statement, in word order (two writers then lock
+    rows in the same order and cannot deadlock). ``count``: add to the counts of known words."""
+    words = sorted(words)
+    conflict = "DO UPDATE SET entries = core_searchword.entries + excluded.entries" if count else "DO NOTHING"
+    for start in range(0, len(words), 1000):
+        chunk = words[start : start + 1000]
+        cursor.execute(
+            "INSERT INTO core_searchword (word, entries) VALUES "  # noqa: S608 - placeholders only
+            + ", ".join(["(%s, %s)"] * len(chunk))
+            + f" ON CONFLICT (word) {conflict}",
+            [value for pair in chunk for value in pair],
+        )
 
 
 def index_many(
@@ -310,17 +337,13 @@ def index_many(
         rows = [_row(entry, now) for entry in unique.values()]
         words: Counter[str] = Counter()
         for row in rows:
-            words.update(_words(row[4], row[5]))
+            words.update(_words(row[4], row[5]) | _tag_words(row[6]))
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 _copy_upsert(cursor, rows)
             else:
                 cursor.executemany(_upsert_sql(), rows)
-            cursor.executemany(  # in word order, so two bulk writers cannot deadlock
-                "INSERT INTO core_searchword (word, entries) VALUES (%s, %s) "
-                "ON CONFLICT (word) DO UPDATE SET entries = core_searchword.entries + excluded.entries",
-                sorted(words.items()),
-            )
+            _add_words(cursor, list(words.items()), count=True)
         done += len(rows)
         if on_progress is not None:
             on_progress(done)
@@ -364,12 +387,19 @@ def expand(terms: list[str]) -> Phrase:
     MAX_EXPANSIONS). The database then matches whole words only, each stemmed: "printers" and
     "printer" meet at the stem, "prin" reaches "printer" through the expansion. A one-letter term
     stands for itself only."""
+    return _expand(terms)[0]
+
+
+def _expand(terms: list[str]) -> tuple[Phrase, list[int | None]]:
+    """expand(), and for each term the entries its words came with in bulk indexing (None: not
+    known) — PostgreSQL's estimate of how common it is."""
     prefixed = [(i, term) for i, term in enumerate(terms) if len(term) > 1]
     found: dict[int, list[str]] = {i: [] for i in range(len(terms))}
+    entries: list[int | None] = [None] * len(terms)
     if prefixed:
         compare = 'word COLLATE "C"' if connection.vendor == "postgresql" else "word"
         sql = " UNION ALL ".join(
-            f"SELECT {i} AS term, word FROM (SELECT word FROM core_searchword "  # noqa: S608 - constants only
+            f"SELECT {i} AS term, word, entries FROM (SELECT word, entries FROM core_searchword "  # noqa: S608
             f"WHERE {compare} >= %s AND {compare} < %s ORDER BY entries DESC, word LIMIT {MAX_EXPANSIONS}) AS e{i}"
             for i, _ in prefixed
         )
@@ -378,9 +408,10 @@ def expand(terms: list[str]) -> Phrase:
             params += [term, term[:-1] + chr(ord(term[-1]) + 1)]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for i, word in cursor.fetchall():
+            for i, word, count in cursor.fetchall():
                 found[i].append(word)
-    return tuple(tuple(dict.fromkeys([term, *found[i]])) for i, term in enumerate(terms))
+                entries[i] = (entries[i] or 0) + count
+    return tuple(tuple(dict.fromkeys([term, *found[i]])) for i, term in enumerate(terms)), entries
 
 
 @dataclass(frozen=True)
@@ -410,12 +441,14 @@ def search(
     if not terms or scope is None or limit == 0 or offset >= CANDIDATE_CAP:
         return []
     limit = min(limit, CANDIDATE_CAP - offset)
-    phrase = expand(terms)
-    postgres = connection.vendor == "postgresql"
-    ranked = (_rank_postgres if postgres else _rank_sqlite)(phrase, scope, limit, offset)
+    phrase, postings = _expand(terms)
+    if connection.vendor == "postgresql":
+        ranked = _rank_postgres(phrase, postings, scope, limit, offset)
+    else:
+        ranked = _rank_sqlite(phrase, scope, limit, offset)
     if not ranked.ids:
         return []
-    page = (_page_postgres if postgres else _page_sqlite)(phrase, ranked.ids)
+    page = (_page_postgres if connection.vendor == "postgresql" else _page_sqlite)(phrase, ranked.ids)
     return [
         Hit(
             kind=page[id_][0],
@@ -438,16 +471,28 @@ def count(text: str, reader: Reader, *, kinds: Collection[str] | None = None, ca
     cap = min(cap, CANDIDATE_CAP)
     if not terms or scope is None or cap <= 0:
         return 0
-    phrase = expand(terms)
-    if connection.vendor == "postgresql":
-        condition, params = _pg_condition(phrase, scope)
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM core_searchentry WHERE {condition} LIMIT %s) AS found"  # noqa: S608
-    else:
-        params = [fts_query(phrase, scope)]
-        sql = f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)"  # noqa: S608
+    phrase, postings = _expand(terms)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, cap])
-        return int(cursor.fetchone()[0])
+        if connection.vendor != "postgresql":
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)",  # noqa: S608
+                [fts_query(phrase, scope), cap],
+            )
+            return int(cursor.fetchone()[0])
+        found = 0
+
+        def attempt(window: str) -> int:
+            nonlocal found
+            condition, params = _pg_condition(phrase, scope, window)
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM core_searchentry WHERE {condition} LIMIT %s) AS found",  # noqa: S608
+                [*params, CANDIDATE_CAP],
+            )
+            found = int(cursor.fetchone()[0])
+            return found
+
+        _pg_candidates(cursor, scope, postings, attempt)
+        return min(found, cap)
 
 
 def _markup(raw: str) -> str:
@@ -526,33 +571,43 @@ def _rank_sqlite(phrase: Phrase, scope: Scope, limit: int, offset: int) -> _Rank
     return _Ranked(ids=[id_ for id_, _ in page], ranks=[rank for _, rank in page])
 
 
-# Snippets come from a private in-memory FTS5 table holding the page's entries only: asked about
+# Snippets come from a private temporary FTS5 table holding the page's entries only: asked about
 # a few rowids, the main index would set the query up again for each, while tokenizing a page of
-# text costs well under a millisecond.
+# text costs well under a millisecond. Each page gets its own span of rowids (entry id + a
+# multiple of _SNIPPET_SPAN) instead of a DELETE, which would tokenize the rows again; after
+# _SNIPPET_PAGES pages the table is made afresh. It lives as long as the connection.
 _SNIPPET_TABLE = "core_searchentry_snippet"
+_SNIPPET_SPAN = 1 << 40  # more than any entry id
+_SNIPPET_PAGES = 64
+_SNIPPET_CREATE = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SNIPPET_TABLE} USING fts5("
+    "title, body, tokenize='porter unicode61 remove_diacritics 2')"
+)
 
 
 def _page_sqlite(phrase: Phrase, ids: list[int]) -> dict[int, tuple[Any, ...]]:
-    # One statement a step: in autocommit each is one transaction of the temporary database, and
-    # FTS5 writes a segment per transaction.
     placeholders = ", ".join(["%s"] * len(ids))
+    table = f"temp.{_SNIPPET_TABLE}"
     with connection.cursor() as cursor:
+        cursor.execute(_SNIPPET_CREATE)
+        cursor.execute(f"SELECT rowid FROM {table} ORDER BY rowid DESC LIMIT 1")  # noqa: S608 - a constant
+        last = cursor.fetchone()
+        base = 0 if last is None else (last[0] // _SNIPPET_SPAN + 1) * _SNIPPET_SPAN
+        if base >= _SNIPPET_PAGES * _SNIPPET_SPAN or max(ids) >= _SNIPPET_SPAN:
+            cursor.execute(f"DROP TABLE {table}")
+            cursor.execute(_SNIPPET_CREATE)
+            base = 0
         cursor.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SNIPPET_TABLE} USING fts5("
-            "title, body, tokenize='porter unicode61 remove_diacritics 2')"
+            f"INSERT INTO {table} (rowid, title, body) "  # noqa: S608 - constants only
+            f"SELECT id + %s, title, body FROM core_searchentry WHERE id IN ({placeholders})",
+            [base, *ids],
         )
         cursor.execute(
-            f"INSERT INTO temp.{_SNIPPET_TABLE} (rowid, title, body) "  # noqa: S608 - constants only
-            f"SELECT id, title, body FROM core_searchentry WHERE id IN ({placeholders})",
-            ids,
-        )
-        cursor.execute(
-            f"SELECT rowid, snippet({_SNIPPET_TABLE}, 1, char(2), char(3), '…', {SNIPPET_WORDS}) "  # noqa: S608
-            f"FROM temp.{_SNIPPET_TABLE} WHERE {_SNIPPET_TABLE} MATCH %s",
-            [_fts_terms(phrase)],
+            f"SELECT rowid - %s, snippet({_SNIPPET_TABLE}, 1, char(2), char(3), '…', {SNIPPET_WORDS}) "  # noqa: S608
+            f"FROM {table} WHERE {_SNIPPET_TABLE} MATCH %s AND rowid >= %s",
+            [base, _fts_terms(phrase), base],
         )
         snippets = dict(cursor.fetchall())
-        cursor.execute(f"DELETE FROM temp.{_SNIPPET_TABLE}")  # noqa: S608 - a constant
         cursor.execute(
             f"SELECT id, kind, object_id, client_id, title FROM core_searchentry WHERE id IN ({placeholders})",  # noqa: S608
             ids,
@@ -578,34 +633,96 @@ def ts_queries(phrase: Phrase, scope: Scope) -> tuple[str, str, str]:
     return _ts_terms(phrase, "AB"), _ts_terms(phrase, "A", " | "), " & ".join(conditions)
 
 
-def _pg_condition(phrase: Phrase, scope: Scope) -> tuple[str, list[str]]:
+def _pg_condition(phrase: Phrase, scope: Scope, recent: str = "") -> tuple[str, list[str]]:
+    """The WHERE clause: the terms and the scope (and ``recent``, a tsquery of bucket tags) in
+    one tsquery, so GIN intersects their posting lists."""
     terms_query, _, scope_query = ts_queries(phrase, scope)
-    if not scope_query:
+    tags = " & ".join(part for part in (scope_query, recent) if part)
+    if not tags:
         return "search_vector @@ to_tsquery('english', %s)", [terms_query]
-    return (
-        "search_vector @@ (to_tsquery('english', %s) && to_tsquery('simple', %s))",
-        [terms_query, scope_query],
-    )
+    return "search_vector @@ (to_tsquery('english', %s) && to_tsquery('simple', %s))", [terms_query, tags]
 
 
-def _rank_postgres(phrase: Phrase, scope: Scope, limit: int, offset: int) -> _Ranked:
-    """The first CANDIDATE_CAP matches the bitmap scan finds, ranked by tier, then ts_rank (title
-    weight 1, body 0.1): reading a candidate's vector is paid for by the recheck anyway."""
-    terms_query, in_title, _ = ts_queries(phrase, scope)
-    condition, condition_params = _pg_condition(phrase, scope)
-    sql = f"""
-        WITH candidates AS (
-            SELECT id,
-                   CASE WHEN search_vector @@ to_tsquery('english', %s) THEN {TITLE} ELSE {BODY} END AS tier,
-                   ts_rank('{PG_RANK_WEIGHTS}', search_vector, to_tsquery('english', %s)) AS score
-            FROM core_searchentry WHERE {condition}
-            LIMIT {CANDIDATE_CAP}
+def _pg_window(newest: int, postings: list[int]) -> int:
+    """How many of the newest buckets of entries to look at first (0: the whole index at once),
+    given the highest id and, for every group of the query (a term's words, a scope's tags),
+    about how many entries hold one of them.
+
+    GIN cannot stop early: it gathers every match before the first row. Asked about the whole
+    index, it walks the postings of the rarest group and skips through the others: about
+    ``min(postings)``. Every entry's vector also holds the tag of its bucket of ids ("r" and the
+    id shifted right by RECENT_BUCKET_BITS — migration 0005), so a query can be confined to the
+    newest entries, for about ``window × (1 + the groups' shares)``. That is the first look when
+    it costs less: when every group of the query is common ("user error update": a quarter of a
+    million postings each in a million entries)."""
+    if newest < RECENT_MIN_ENTRIES or not postings:
+        return 0
+    shares = sum(min(max(count, 1), newest) / newest for count in postings)
+    if (RECENT_BUCKETS << RECENT_BUCKET_BITS) * (1 + shares) >= min(postings):
+        return 0
+    return RECENT_BUCKETS
+
+
+def _pg_candidates(cursor: Any, scope: Scope, terms: list[int | None], attempt: Callable[[str], int]) -> None:
+    """Call ``attempt(window)`` — a query for at most CANDIDATE_CAP candidates among the entries
+    of ``window``, a tsquery of bucket tags ("" = the whole index), returning how many it found —
+    until RECENT_TARGET are found: the newest entries first when _pg_window says so, then a
+    window as wide as the density found there says is needed if that still costs less, then the
+    whole index."""
+    cursor.execute("SELECT max(id) FROM core_searchentry")
+    newest = cursor.fetchone()[0] or 0
+    postings = [newest if count is None else count for count in terms]
+    if scope.groups:
+        tags = sorted({tag for group in scope.groups for tag in group})
+        cursor.execute(
+            "SELECT word, entries FROM core_searchword WHERE word IN (" + ", ".join(["%s"] * len(tags)) + ")",  # noqa: S608
+            ["#" + tag for tag in tags],
         )
-        SELECT id, tier, score FROM candidates ORDER BY tier DESC, score DESC, id DESC LIMIT %s OFFSET %s
-    """  # noqa: S608 - constants only; every text is a parameter
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [in_title, terms_query, *condition_params, limit, offset])
+        known = dict(cursor.fetchall())
+        postings += [sum(known.get("#" + tag, 0) for tag in group) for group in scope.groups]
+    buckets = _pg_window(newest, postings)
+    top, bucket = newest >> RECENT_BUCKET_BITS, 1 << RECENT_BUCKET_BITS
+    shares = sum(min(max(count, 1), newest) / newest for count in postings) if newest else 0.0
+    while buckets:
+        found = attempt("(" + " | ".join(f"'r{b}':D" for b in range(top, top - buckets, -1)) + ")")
+        if found >= RECENT_TARGET:
+            return
+        spanned = newest - ((top - buckets + 1) << RECENT_BUCKET_BITS) + 1
+        needed = math.ceil(RECENT_TARGET * 1.5 * spanned / max(found, 1) / bucket) + 1
+        wide_enough = found and needed > buckets and needed * bucket * 2 < newest
+        buckets = needed if wide_enough and needed * bucket * (1 + shares) < min(postings) else 0
+    attempt("")
+
+
+def _rank_postgres(phrase: Phrase, postings: list[int | None], scope: Scope, limit: int, offset: int) -> _Ranked:
+    """At most CANDIDATE_CAP matches (of the newest entries first, see _pg_candidates), ranked by
+    tier, then ts_rank (title weight 1, body 0.1): the candidates' vectors are read for the
+    recheck anyway."""
+    terms_query, in_title, _ = ts_queries(phrase, scope)
+    rows: list[tuple[Any, ...]] = []
+
+    def attempt(window: str) -> int:
+        nonlocal rows
+        condition, condition_params = _pg_condition(phrase, scope, window)
+        cursor.execute(
+            f"""
+            WITH candidates AS (
+                SELECT id,
+                       CASE WHEN search_vector @@ to_tsquery('english', %s) THEN {TITLE} ELSE {BODY} END AS tier,
+                       ts_rank('{PG_RANK_WEIGHTS}', search_vector, to_tsquery('english', %s)) AS score
+                FROM core_searchentry WHERE {condition}
+                LIMIT {CANDIDATE_CAP}
+            )
+            SELECT id, tier, score, count(*) OVER () FROM candidates
+            ORDER BY tier DESC, score DESC, id DESC LIMIT %s OFFSET %s
+            """,  # noqa: S608 - constants only; every text is a parameter
+            [in_title, terms_query, *condition_params, limit, offset],
+        )
         rows = cursor.fetchall()
+        return int(rows[0][3]) if rows else 0
+
+    with connection.cursor() as cursor:
+        _pg_candidates(cursor, scope, postings, attempt)
     return _Ranked(
         ids=[row[0] for row in rows],
         ranks=[row[1] + float(row[2]) / (1.0 + float(row[2])) / 2 for row in rows],

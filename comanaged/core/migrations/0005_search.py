@@ -7,9 +7,10 @@ Django has no field for.
   unicode61 with diacritics removed. No FTS5 prefix indexes: prefixes are expanded into words
   through ``core_searchword`` (see ``core.search``).
 - PostgreSQL: a stored generated ``search_vector`` (title weight A, body B in the ``english``
-  configuration; the tags as ``simple`` lexemes of weight D) and a GIN index on it; an index on
-  ``core_searchword.word`` in the "C" collation, so a prefix is a range of that index whatever
-  the database's collation.
+  configuration; the tags, and the entry's bucket of 8,192 ids ``r<id >> 13>`` — the shift is
+  ``core.search.RECENT_BUCKET_BITS`` — as ``simple`` lexemes of weight D) and a GIN index on
+  it; an index on ``core_searchword.word`` in the "C" collation, so a prefix is a range of that
+  index whatever the database's collation.
 
 RunSQL cannot branch on the database, hence RunPython with the vendor check.
 """
@@ -52,7 +53,7 @@ POSTGRES_UP = [
     """ALTER TABLE core_searchentry ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('english'::regconfig, title), 'A')
         || setweight(to_tsvector('english'::regconfig, body), 'B')
-        || setweight(to_tsvector('simple'::regconfig, tags), 'D')
+        || setweight(to_tsvector('simple'::regconfig, tags || ' r' || (id >> 13)::text), 'D')
     ) STORED""",
     # Inline if at all possible (the body goes to TOAST first): ranking reads the vector of every
     # candidate, and an out-of-line value is fetched again by each function that reads it.
