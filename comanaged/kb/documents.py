@@ -20,7 +20,7 @@ from comanaged.kb.errors import KbErrorCode
 from comanaged.kb.fields import clean_values, parse_specs
 from comanaged.kb.indexing import DOCUMENT, index_document
 from comanaged.kb.models import Document, DocumentTemplate
-from comanaged.kb.services import clean_body, clean_title
+from comanaged.kb.services import clean_body, clean_title, user_or_none
 from comanaged.tenancy.models import Client, Site
 from comanaged.tenancy.permissions import Area, can_edit
 
@@ -109,7 +109,9 @@ def document_save(
         access.require_write_for(actor, client)
         if not template.is_active:
             raise ApplicationError(KbErrorCode.INVALID, "This template is retired.", field="template")
-        document = Document(client=client, template=template, created_by=_user(actor), body=template.body_template)
+        document = Document(
+            client=client, template=template, created_by=user_or_none(actor), body=template.body_template
+        )
     elif not access.may_edit_document(actor, document):
         raise PermissionDenied("You may not change this document.")
     if document.client_id != client.pk or document.template_id != template.pk:
@@ -127,7 +129,7 @@ def document_save(
                 KbErrorCode.VISIBILITY_NOT_ALLOWED, "That visibility is not available.", field="visibility"
             )
         document.visibility = visibility
-    document.updated_by = _user(actor)
+    document.updated_by = user_or_none(actor)
     links = _links(client, application_ids, coverage_ids, site_ids)
     with transaction.atomic():
         saved = save_audited(document, actor=actor, m2m=links, trusted=("client", "template"))
@@ -182,7 +184,3 @@ def document_delete(*, actor: Any, document: Document) -> None:
 def client_id_of(snapshot: dict[str, Any]) -> int | None:
     value = snapshot.get("client_id")
     return int(value) if value is not None else None
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None

@@ -146,8 +146,8 @@ def article_create(
             title=title,
             visibility=visibility,
             category=category,
-            created_by=_user(actor),
-            updated_by=_user(actor),
+            created_by=user_or_none(actor),
+            updated_by=user_or_none(actor),
         )
         _add_version(article, actor=actor, title=title, body=body, note=note or "Created")
         if publish:
@@ -203,7 +203,7 @@ def article_update(
             _add_version(article, actor=actor, title=new_title, body=new_body, note=note)
         if publish:
             _publish(article)
-        article.updated_by = _user(actor)
+        article.updated_by = user_or_none(actor)
         article.save()
         if tags is not None:
             _set_tags(article, normalise_tags(tags))
@@ -228,7 +228,7 @@ def article_set_status(*, actor: Any, article: Article, status: str) -> Article:
             _publish(article)
         else:
             article.status = status
-        article.updated_by = _user(actor)
+        article.updated_by = user_or_none(actor)
         article.save()
         audit.record(
             actor=actor, action=f"status:{status}", instance=article, before=before, after=audit.snapshot(article)
@@ -312,7 +312,7 @@ def article_attach(*, actor: Any, article: Article, upload: UploadedFile) -> Art
                 name=stored.name,
                 size=stored.size,
                 content_type=stored.content_type,
-                uploaded_by=_user(actor),
+                uploaded_by=user_or_none(actor),
             )
             audit.record(actor=actor, action="attach", instance=article, changes={"attachment": [None, stored.name]})
     except Exception:
@@ -347,5 +347,6 @@ def _require_edit(actor: Any, article: Article) -> None:
         raise PermissionDenied("You may not change this article.")
 
 
-def _user(actor: Any) -> Any:
+def user_or_none(actor: Any) -> Any:
+    """The acting user for a foreign key, or None for the system (a script, the demo seed)."""
     return actor if getattr(actor, "pk", None) else None

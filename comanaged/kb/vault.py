@@ -28,7 +28,7 @@ from comanaged.kb import access, totp
 from comanaged.kb.choices import RevealOutcome, SecretField, Visibility
 from comanaged.kb.errors import KbErrorCode
 from comanaged.kb.models import Credential, CredentialAccess, Document
-from comanaged.kb.services import clean_title
+from comanaged.kb.services import clean_title, user_or_none
 from comanaged.tenancy.access import client_person_of
 from comanaged.tenancy.scoping import is_provider_staff
 
@@ -67,7 +67,9 @@ def credential_save(
         raise PermissionDenied("You may not change this document's credentials.")
     if credential is not None and credential.document_id != document.pk:
         raise ApplicationError(KbErrorCode.WRONG_CLIENT, "The credential belongs to another document.")
-    credential = credential or Credential(client_id=document.client_id, document=document, created_by=_user(actor))
+    credential = credential or Credential(
+        client_id=document.client_id, document=document, created_by=user_or_none(actor)
+    )
     problems: list[Problem] = []
     credential.name = clean_title(name, "name")[:120]
     credential.username = _line(username, "username", 200, problems)
@@ -88,7 +90,7 @@ def credential_save(
             except ValueError as error:
                 problems.append(Problem(KbErrorCode.INVALID, str(error), "totp_seed"))
     raise_problems(problems)
-    credential.updated_by = _user(actor)
+    credential.updated_by = user_or_none(actor)
     return save_audited(credential, actor=actor, trusted=("client", "document"))
 
 
@@ -119,7 +121,7 @@ def credential_reveal(*, actor: Any, credential_id: int, field: str, ip_address:
                 client_id=credential.client_id,
                 credential=credential,
                 credential_label=f"{credential.name} ({credential.document.title})"[:200],
-                user=_user(actor),
+                user=user_or_none(actor),
                 user_label=audit.actor_label(actor),
                 field=field,
                 outcome=outcome,
@@ -149,7 +151,7 @@ def _serialise_reveals_of(actor: Any) -> None:
 
 def _recent(actor: Any) -> Any:
     _limit, window = reveal_limit()
-    return CredentialAccess.objects.filter(user=_user(actor), at__gte=timezone.now() - window)
+    return CredentialAccess.objects.filter(user=user_or_none(actor), at__gte=timezone.now() - window)
 
 
 def _decide(actor: Any, credential: Credential) -> str:
@@ -218,7 +220,3 @@ def _url(value: Any, problems: list[Problem]) -> str:
         problems.append(Problem(KbErrorCode.INVALID, "An http(s) address, e.g. https://portal.example.com.", "url"))
         return ""
     return str(value)[:500]
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
