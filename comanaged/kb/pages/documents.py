@@ -366,8 +366,8 @@ def credential_reveal(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse
     field = request.POST.get("field", "")
     context: dict[str, Any] = {"field": field, "shown_seconds": REVEAL_SHOWN_SECONDS}
     # Two answers need no vault: an unknown field (a 400), and a secret that is not stored for a
-    # credential the user may see (the vault would log and audit it as "revealed" before saying
-    # there is nothing). Anyone else goes through the vault, so the attempt is logged (404).
+    # credential the user may see (nothing to reveal; the vault would refuse it without a log
+    # row too). Anyone else goes through the vault, so the attempt is logged (404).
     if field not in SecretField.values:
         return HttpResponse("Reveal the password, the secure notes or the one-time code.", status=400)
     visible = access.visible_credentials(desk.user).filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
